@@ -52,7 +52,7 @@ LOADER_OBJS := $(LOADER_C:%.c=$(BUILD)/efi/%.o)
 # Code with no hardware in it, built against the host libc for unit tests.
 PURE_SRCS := $(wildcard kernel/errno.c kernel/format.c kernel/pmm.c \
 	kernel/heap.c kernel/acpi.c kernel/lineedit.c kernel/shell.c \
-	kernel/bootinfo.c kernel/log.c)
+	kernel/bootinfo.c kernel/log.c kernel/config.c)
 HCFLAGS := -std=gnu11 -O0 -g $(WARN) -I. -DKEEL_HOSTED --coverage
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/unit/%)
@@ -136,5 +136,8 @@ usb: image
 
 clean:
 	rm -rf $(BUILD)
+
+# Object files of the unit tests are kept between runs.
+.SECONDARY:
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -39,7 +39,7 @@ pm32:
 	mov ss, ax
 	lea esp, [ebx + 4096]		; the top of this page: a stack for retf
 	mov eax, cr4
-	or eax, 1 << 5			; CR4.PAE
+	or eax, (1 << 5) | (1 << 7)	; CR4.PAE, CR4.PGE
 	mov cr4, eax
 	mov eax, [ebx + OFF(tramp_cr3)]
 	mov cr3, eax
@@ -47,8 +47,11 @@ pm32:
 	rdmsr
 	or eax, [ebx + OFF(tramp_efer)]	; LME, and NXE where supported
 	wrmsr
+	; INIT leaves caching disabled (CR0.CD and NW set): turn it on, and
+	; set PG, WP, NE and PE.
 	mov eax, cr0
-	or eax, (1 << 31) | (1 << 16) | 1	; PG, WP, PE
+	and eax, ~((1 << 30) | (1 << 29))
+	or eax, (1 << 31) | (1 << 16) | (1 << 5) | 1
 	mov cr0, eax
 	; Compatibility mode now; a far return loads the 64-bit code segment.
 	push dword 0x08

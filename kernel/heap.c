@@ -29,7 +29,7 @@ struct heap_slab {
 	struct heap_slab *prev;
 	uint16_t cls;
 	uint16_t in_use;
-	uint32_t reserved;
+	uint32_t pad;
 	uint64_t used[SLAB_BITMAP_WORDS];	/* bit set: object in use */
 };
 

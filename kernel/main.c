@@ -22,6 +22,7 @@
 #include "kernel/log.h"
 #include "kernel/mm.h"
 #include "kernel/power.h"
+#include "kernel/settings.h"
 #include "kernel/smp.h"
 #include "kernel/time.h"
 
@@ -122,6 +123,7 @@ void kmain(const struct bootinfo *bi)
 	uart_init(COM1_PORT, 115200);
 	console_write("\r\n", 2);
 	check_bootinfo(bi);
+	settings_load(bi);
 	memory_init();
 	acpi_init();
 	lapic_init();

@@ -230,9 +230,11 @@ static void test_init_ignores_unusable(void **state)
 	struct pmm_range r[5];
 
 	mem_get(&m, 4 * MiB, 4 * MiB);
-	/* Page 0 alone, a sub-page sliver, one page (no room for its own state
-	 * array), RAM above the 52-bit physical limit: nothing usable. */
-	r[0] = (struct pmm_range){ 0, PAGE_SIZE };
+	/* Pages 0 and 1 (page 0 is never used, which leaves one page: no room
+	 * for its own state array; used, it would crash this test), a sub-page
+	 * sliver, one page, RAM above the 52-bit physical limit: nothing
+	 * usable. */
+	r[0] = (struct pmm_range){ 0, 2 * PAGE_SIZE };
 	r[1] = (struct pmm_range){ m.base + 0x10, 0xff0 };
 	r[2] = (struct pmm_range){ m.base + 2 * PAGE_SIZE, PAGE_SIZE };
 	r[3] = (struct pmm_range){ 1ULL << 52, 16 * PAGE_SIZE };
@@ -243,7 +245,28 @@ static void test_init_ignores_unusable(void **state)
 	r[4].size = MiB;
 	assert_int_equal(pmm_init(&p, r, 5), 0);
 	assert_int_equal(pmm_total_pages(&p), 255);
+	assert_int_equal(p.nregions, 1);
 	assert_int_equal(p.dropped_bytes, 16 * PAGE_SIZE);
+	check_exhaust(&m, &p);
+	mem_put(&m);
+}
+
+static void test_init_merges_touching(void **state)
+{
+	struct mem m;
+	struct pmm p;
+	struct pmm_range r[3];
+
+	mem_get(&m, 4 * MiB, 4 * MiB);
+	/* The last range bridges the first two, with unaligned joins: the
+	 * pages straddling a join are whole once merged. */
+	r[0] = (struct pmm_range){ m.base + PAGE_SIZE, MiB + 0x800 - PAGE_SIZE };
+	r[1] = (struct pmm_range){ m.base + 2 * MiB + 0x800, MiB - 0x800 };
+	r[2] = (struct pmm_range){ m.base + MiB + 0x800, MiB };
+	assert_int_equal(pmm_init(&p, r, 3), 0);
+	assert_int_equal(p.nregions, 1);
+	assert_int_equal(p.regions[0].npages, 767);
+	assert_int_equal(pmm_total_pages(&p), 766);
 	check_exhaust(&m, &p);
 	mem_put(&m);
 }
@@ -256,21 +279,23 @@ static void test_init_too_many_ranges(void **state)
 	struct pmm_range r[N];
 
 	mem_get(&m, N * STRIDE * PAGE_SIZE, PAGE_SIZE);
-	/* Six small ranges first, then enough larger ones to overflow the
-	 * table: the small ones are evicted. */
+	/* Six small ranges at the top come first, then enough larger ones
+	 * below them to overflow the table: the small ones are evicted. */
 	for (unsigned i = 0; i < N; i++)
-		r[i] = (struct pmm_range){ m.base + i * STRIDE * PAGE_SIZE,
+		r[i] = (struct pmm_range){ m.base + (N - 1 - i) * STRIDE * PAGE_SIZE,
 					   (i < 6 ? 2 : 4) * PAGE_SIZE };
 	assert_int_equal(pmm_init(&p, r, N), 0);
 	assert_int_equal(p.nregions, PMM_MAX_REGIONS);
 	assert_int_equal(pmm_total_pages(&p), PMM_MAX_REGIONS * 3);
 	assert_int_equal(p.dropped_bytes, 6 * 2 * PAGE_SIZE);
-	assert_int_equal(p.regions[0].base_pfn, (m.base >> PAGE_SHIFT) + 6 * STRIDE);
+	assert_int_equal(p.regions[PMM_MAX_REGIONS - 1].base_pfn,
+			 (m.base >> PAGE_SHIFT) + (PMM_MAX_REGIONS - 1) * STRIDE);
 	check_exhaust(&m, &p);
 
 	/* The other way round: later small ranges are the ones left out. */
 	for (unsigned i = 0; i < N; i++)
-		r[i].size = (i >= PMM_MAX_REGIONS ? 2 : 4) * PAGE_SIZE;
+		r[i] = (struct pmm_range){ m.base + i * STRIDE * PAGE_SIZE,
+					   (i >= PMM_MAX_REGIONS ? 2 : 4) * PAGE_SIZE };
 	assert_int_equal(pmm_init(&p, r, N), 0);
 	assert_int_equal(pmm_total_pages(&p), PMM_MAX_REGIONS * 3);
 	assert_int_equal(p.regions[0].base_pfn, m.base >> PAGE_SHIFT);
@@ -376,6 +401,7 @@ static void test_bad_frees(void **state)
 	assert_int_equal(pmm_free(&p, a, 3), -E_INVAL);		/* wrong order, misaligned */
 	assert_int_equal(pmm_free(&p, a + PAGE_SIZE, 0), -E_NOENT); /* inside */
 	assert_int_equal(pmm_free(&p, a + 8, 0), -E_INVAL);	/* misaligned */
+	assert_int_equal(pmm_free(&p, a + 8, 2), -E_INVAL);	/* same page */
 	assert_int_equal(pmm_free(&p, a, PMM_MAX_ORDER + 1), -E_INVAL);
 	assert_int_equal(pmm_free(&p, 0, 0), -E_FAULT);		/* NULL */
 	assert_int_equal(pmm_free(&p, m.base, 0), -E_FAULT);	/* not given */
@@ -642,12 +668,78 @@ static void test_hostile_free_pages(void **state)
 	mem_put(&m);
 }
 
+/* Mirrors the free-list link kept at the start of a free block in
+ * kernel/pmm.c, so that this test can forge one precisely. */
+struct fake_link {
+	uint64_t next;
+	uint64_t prev;
+};
+
+static struct fake_link *fake_link(uint64_t phys)
+{
+	return (struct fake_link *)(uintptr_t)phys;
+}
+
+/*
+ * Precise forgeries, as a guest owning one block and writing through a stale
+ * mapping into free ones could make them: a free block linking to a live
+ * block that links back, a truncated list, a self-linked block.
+ */
+static void test_forged_links(void **state)
+{
+	struct mem m;
+	struct pmm p;
+	struct pmm_range r;
+	uint64_t f1, f2, live, x, y;
+
+	mem_get(&m, 4 * MiB, 4 * MiB);
+	r = (struct pmm_range){ m.base + PAGE_SIZE, 4 * MiB - PAGE_SIZE };
+	assert_int_equal(pmm_init(&p, &r, 1), 0);
+	while (pmm_alloc(&p, 0))
+		;
+	f1 = m.base + 0x300000;
+	f2 = m.base + 0x302000;		/* not f1's buddy: no merging */
+	live = m.base + 0x100000;
+	assert_int_equal(pmm_free(&p, f1, 0), 0);
+	assert_int_equal(pmm_free(&p, f2, 0), 0);	/* list: f2, f1 */
+
+	/* f2 -> live <- f2: live must not be taken for a free page. */
+	fake_link(f2)->next = live >> PAGE_SHIFT;
+	fake_link(live)->prev = f2 >> PAGE_SHIFT;
+	assert_int_equal(pmm_alloc_below(&p, 0, m.base + 2 * MiB), 0);
+	assert_int_equal(p.corruptions, 1);
+	assert_int_equal(pmm_free_pages(&p), 2);
+	check_counts(&p);
+
+	/* Truncated list: f1 is only found because the walk counts. */
+	fake_link(f2)->next = 0;
+	assert_int_equal(pmm_alloc_below(&p, 0, f1 + PAGE_SIZE), f1);
+	assert_int_equal(p.corruptions, 2);
+	assert_int_equal(pmm_alloc(&p, 0), f2);
+	assert_int_equal(pmm_alloc(&p, 0), 0);
+
+	/* A self-linked block taken off the list while merging. */
+	x = m.base + 0x200000;
+	y = x + PAGE_SIZE;
+	assert_int_equal(pmm_free(&p, x, 0), 0);
+	fake_link(x)->next = fake_link(x)->prev = x >> PAGE_SHIFT;
+	assert_int_equal(pmm_free(&p, y, 0), 0);
+	assert_int_equal(p.corruptions, 3);
+	assert_int_equal(pmm_free_blocks(&p, 0), 0);
+	assert_int_equal(pmm_free_blocks(&p, 1), 1);
+	assert_int_equal(pmm_alloc(&p, 0), x);
+	assert_int_equal(pmm_alloc(&p, 0), y);
+	assert_int_equal(pmm_alloc(&p, 0), 0);
+	mem_put(&m);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_init_scattered),
 		cmocka_unit_test(test_init_rejects_bad_ranges),
 		cmocka_unit_test(test_init_ignores_unusable),
+		cmocka_unit_test(test_init_merges_touching),
 		cmocka_unit_test(test_init_too_many_ranges),
 		cmocka_unit_test(test_exhaust_every_order),
 		cmocka_unit_test(test_max_order),
@@ -657,6 +749,7 @@ int main(void)
 		cmocka_unit_test(test_order_for_size),
 		cmocka_unit_test(test_stress),
 		cmocka_unit_test(test_hostile_free_pages),
+		cmocka_unit_test(test_forged_links),
 	};
 
 	return cmocka_run_group_tests_name("pmm", tests, NULL, NULL);
