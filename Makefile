@@ -110,7 +110,8 @@ $(BUILD)/host/%.o: %.c
 
 $(BUILD)/unit/%: tests/unit/%.c $(PURE_HOBJS)
 	@mkdir -p $(dir $@)
-	$(CC) $(HCFLAGS) $< $(PURE_HOBJS) -lcmocka -o $@
+	@echo "  LD(host) $@"
+	@$(CC) $(HCFLAGS) $< $(PURE_HOBJS) -lcmocka -o $@
 
 unit: $(UNIT_BINS)
 

@@ -33,7 +33,8 @@ int bootinfo_check(const struct bootinfo *bi, const char **why)
 		w = "record shorter than this kernel expects";
 	else if (!bi->mmap || bi->mmap_count == 0 || bi->mmap_count > BOOTINFO_MMAP_MAX)
 		w = "no usable memory map";
-	else if (bi->mmap_desc_size < sizeof(struct efi_mem_desc) || (bi->mmap_desc_size & 7))
+	else if (bi->mmap_desc_size < sizeof(struct efi_mem_desc) ||
+		 bi->mmap_desc_size > BOOTINFO_DESC_SIZE_MAX || (bi->mmap_desc_size & 7))
 		w = "memory map descriptor size is invalid";
 	else if (bi->cpu_count > BOOTINFO_MAX_CPUS)
 		w = "CPU count out of range";
@@ -115,7 +116,8 @@ uint64_t bootinfo_ram_bytes(const struct bootinfo *bi)
 	for (uint32_t i = 0; i < bi->mmap_count; i++) {
 		const struct efi_mem_desc *d = desc_at(bi, i);
 
-		if (type_is_ram(d->type) && d->num_pages < (UINT64_MAX / PAGE_SIZE))
+		if (type_is_ram(d->type) &&
+		    d->num_pages <= (UINT64_MAX - d->phys_start) / PAGE_SIZE)
 			total += d->num_pages * PAGE_SIZE;
 	}
 	return total;

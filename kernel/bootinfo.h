@@ -9,6 +9,7 @@
 #include "kernel/klib.h"
 
 #define BOOTINFO_MMAP_MAX	4096	/* descriptors we are willing to walk */
+#define BOOTINFO_DESC_SIZE_MAX	4096	/* UEFI's stride is 40-48 in practice */
 #define LOW_MEMORY_END		0x100000ULL	/* below 1 MiB: legacy, not for the allocator */
 
 /* 0 if the record is one this kernel understands, else -E_INVAL etc.;

@@ -48,8 +48,10 @@ static void put_str(struct fmt_out *o, const struct fmt_spec *sp, const char *s)
 		pad(o, ' ', sp->width - n);
 }
 
+/* A number with an optional prefix ("-" or "0x") that counts towards the
+ * field width; zero padding goes between the prefix and the digits. */
 static void put_num(struct fmt_out *o, const struct fmt_spec *sp, uint64_t v,
-		    unsigned base, bool neg, bool upper)
+		    unsigned base, const char *prefix, bool upper)
 {
 	const char *digits = upper ? "0123456789ABCDEF" : "0123456789abcdef";
 	char tmp[24];
@@ -59,11 +61,11 @@ static void put_num(struct fmt_out *o, const struct fmt_spec *sp, uint64_t v,
 		tmp[n++] = digits[v % base];
 		v /= base;
 	} while (v);
-	total = n + (neg ? 1 : 0);
+	total = n + (int)strlen(prefix);
 	if (!sp->left && !sp->zero)
 		pad(o, ' ', sp->width - total);
-	if (neg)
-		put(o, '-');
+	while (*prefix)
+		put(o, *prefix++);
 	if (!sp->left && sp->zero)
 		pad(o, '0', sp->width - total);
 	while (n)
@@ -86,6 +88,10 @@ static const char *parse_spec(const char *f, struct fmt_spec *sp, va_list *ap)
 	}
 	if (*f == '*') {
 		sp->width = va_arg(*ap, int);
+		if (sp->width < 0) {	/* C: a negative width left-justifies */
+			sp->left = true;
+			sp->width = -sp->width;
+		}
 		f++;
 	}
 	while (*f >= '0' && *f <= '9')
@@ -137,25 +143,27 @@ static void convert(struct fmt_out *o, struct fmt_spec *sp, char conv, va_list *
 	case 'd':
 	case 'i':
 		sv = arg_signed(sp, ap);
-		put_num(o, sp, sv < 0 ? -(uint64_t)sv : (uint64_t)sv, 10, sv < 0, false);
+		put_num(o, sp, sv < 0 ? -(uint64_t)sv : (uint64_t)sv, 10, sv < 0 ? "-" : "", false);
 		break;
 	case 'u':
-		put_num(o, sp, arg_unsigned(sp, ap), 10, false, false);
+		put_num(o, sp, arg_unsigned(sp, ap), 10, "", false);
 		break;
 	case 'x':
 	case 'X':
-		put_num(o, sp, arg_unsigned(sp, ap), 16, false, conv == 'X');
+		put_num(o, sp, arg_unsigned(sp, ap), 16, "", conv == 'X');
 		break;
 	case 'p':
-		put(o, '0');
-		put(o, 'x');
-		put_num(o, sp, (uintptr_t)va_arg(*ap, void *), 16, false, false);
+		put_num(o, sp, (uintptr_t)va_arg(*ap, void *), 16, "0x", false);
 		break;
 	case 's':
 		put_str(o, sp, va_arg(*ap, const char *));
 		break;
 	case 'c':
+		if (!sp->left)
+			pad(o, ' ', sp->width - 1);
 		put(o, (char)va_arg(*ap, int));
+		if (sp->left)
+			pad(o, ' ', sp->width - 1);
 		break;
 	default:	/* "%%" and unknown conversions print as they are */
 		put(o, conv);
