@@ -9,6 +9,7 @@
 #
 # Variables: EMU=qemu|bochs|kvm, CPUS=N, MEM=MiB (make run), CONFIG=dir.
 
+SHELL   := /bin/bash
 BUILD   ?= build
 CONFIG  ?= config/demo
 EMU     ?=
@@ -78,8 +79,20 @@ $(BUILD)/k/%.o: %.asm
 	@echo "  NASM    $<"
 	@$(NASM) -f elf64 -g -I. $< -o $@
 
-$(BUILD)/keel.elf: $(KERNEL_OBJS) linker.ld
-	$(LD) $(KLDFLAGS) -o $@ $(KERNEL_OBJS)
+# Two link passes: the second adds the symbol table for stack traces
+# (tools/mksyms.sh) behind the code, so no code address moves.
+$(BUILD)/keel.elf: $(KERNEL_OBJS) $(BUILD)/k/ksyms_empty.o linker.ld tools/mksyms.sh
+	@echo "  LD      $@"
+	@$(LD) $(KLDFLAGS) -o $(BUILD)/keel.pass1.elf $(KERNEL_OBJS) $(BUILD)/k/ksyms_empty.o
+	@tools/mksyms.sh $(BUILD)/keel.pass1.elf > $(BUILD)/ksyms.c
+	@$(CC) $(KCFLAGS) -c $(BUILD)/ksyms.c -o $(BUILD)/k/ksyms.o
+	@$(LD) $(KLDFLAGS) -o $@ $(KERNEL_OBJS) $(BUILD)/k/ksyms.o
+	@cmp -s <(nm $(BUILD)/keel.pass1.elf | grep -i ' t ') <(nm $@ | grep -i ' t ') || \
+		{ echo "error: code moved between link passes"; rm -f $@; exit 1; }
+
+$(BUILD)/k/ksyms_empty.o: tools/ksyms_empty.c kernel/ksyms.h
+	@mkdir -p $(dir $@)
+	@$(CC) $(KCFLAGS) -c $< -o $@
 
 $(BUILD)/efi/%.o: %.c
 	@mkdir -p $(dir $@)

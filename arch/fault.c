@@ -5,6 +5,7 @@
  */
 #include "arch/cpu.h"
 #include "arch/trap.h"
+#include "kernel/ksyms.h"
 #include "kernel/log.h"
 #include "kernel/percpu.h"
 
@@ -30,11 +31,23 @@ static bool is_kernel_text(uint64_t a)
 	return a >= (uint64_t)__kernel_start && a < (uint64_t)__text_end;
 }
 
+static void print_frame(uint64_t addr)
+{
+	uint64_t off;
+	const char *name = ksym_lookup(addr, &off);
+
+	if (name)
+		pr_err("  [<%016lx>] %s+0x%lx\n", addr, name, off);
+	else
+		pr_err("  [<%016lx>]\n", addr);
+}
+
 /* Follow the RBP chain (the kernel is built with frame pointers); stop at
  * anything that does not look like a kernel stack frame. */
-static void stack_trace(uint64_t rbp)
+static void stack_trace(uint64_t rip, uint64_t rbp)
 {
 	pr_err("stack trace:\n");
+	print_frame(rip);
 	for (int i = 0; i < STACK_TRACE_MAX && rbp && !(rbp & 7); i++) {
 		uint64_t *frame = (uint64_t *)rbp;
 		uint64_t ret;
@@ -44,7 +57,7 @@ static void stack_trace(uint64_t rbp)
 		ret = frame[1];
 		if (!is_kernel_text(ret))
 			break;
-		pr_err("  [<%016lx>] (.text+0x%lx)\n", ret, ret - (uint64_t)__kernel_start);
+		print_frame(ret);
 		rbp = frame[0];
 	}
 }
@@ -71,7 +84,7 @@ void trap_exception(struct trap_frame *f)
 	pr_err("EXCEPTION %s (vector %lu, error code 0x%lx) on CPU %u\n",
 	       name ? name : "reserved", f->vector, f->error, cpu ? cpu->id : 0);
 	dump_registers(f);
-	stack_trace(f->rbp);
+	stack_trace(f->rip, f->rbp);
 	if (cpu)
 		cpu->state = CPU_STOPPED;
 	pr_err("CPU %u stopped.\n", cpu ? cpu->id : 0);
