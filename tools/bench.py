@@ -1,0 +1,135 @@
+#!/usr/bin/python3
+"""Boot-time and size figures for Keel (`make bench`).
+
+    /usr/bin/python3 tools/bench.py [--image build/keel.img] [--runs N]
+        [--emu qemu,bochs]
+
+Boots the image in each emulator (QEMU/TCG and Bochs by default, plus KVM
+where it offers nested VT-x), one at a time so they do not compete for the
+CPU, with 2 CPUs and 512 MiB, and reports the wall-clock time from launching
+the emulator to the firmware starting the loader and to the first shell
+prompt. Then prints the sizes of the image, the loader and the kernel.
+"""
+
+import argparse
+import os
+import statistics
+import struct
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import emu  # noqa: E402
+
+CPUS = 2
+MEM_MIB = 512
+# OVMF prints this when its boot manager hands over to the loader.
+FIRMWARE_DONE = r"BdsDxe: starting"
+
+ELF_MAGIC = b"\x7fELF"
+ELF_CLASS64 = 2
+PT_LOAD = 1
+ELF64_HEADER = struct.Struct("<16sHHIQQQIHHHHHH")
+ELF64_PHDR = struct.Struct("<IIQQQQQQ")
+KIB = 1024
+MIB = 1024 * 1024
+
+
+def boot_once(name, image):
+    """(seconds to firmware hand-over, seconds to prompt) for one boot."""
+    with emu.Machine(name, image, cpus=CPUS, mem=MEM_MIB) as machine:
+        console = machine.console()
+        limit = emu.boot_timeout(name)
+        console.expect(FIRMWARE_DONE, limit)
+        firmware = machine.elapsed()
+        console.wait_prompt(max(limit - firmware, 1))
+        return firmware, machine.elapsed()
+
+
+def bench(name, image, runs):
+    """Median firmware and prompt times over `runs` boots, or an error."""
+    results = []
+    for _ in range(runs):
+        try:
+            results.append(boot_once(name, image))
+        except emu.EmulatorError as e:
+            return None, str(e).splitlines()[0]
+    return (statistics.median(r[0] for r in results),
+            statistics.median(r[1] for r in results)), None
+
+
+def human(nbytes):
+    if nbytes >= MIB:
+        return "%.1f MiB" % (nbytes / MIB)
+    return "%.1f KiB" % (nbytes / KIB)
+
+
+def elf_load_size(path):
+    """Bytes the kernel occupies once loaded (sum of PT_LOAD memsz), or None
+    if the file is not a 64-bit ELF."""
+    with open(path, "rb") as f:
+        header = f.read(ELF64_HEADER.size)
+        if len(header) < ELF64_HEADER.size or header[:4] != ELF_MAGIC or header[4] != ELF_CLASS64:
+            return None
+        fields = ELF64_HEADER.unpack(header)
+        phoff, phentsize, phnum = fields[5], fields[9], fields[10]
+        total = 0
+        for i in range(phnum):
+            f.seek(phoff + i * phentsize)
+            ph = ELF64_PHDR.unpack(f.read(ELF64_PHDR.size))
+            if ph[0] == PT_LOAD:
+                total += ph[6]  # p_memsz
+        return total
+
+
+def size_lines(build, image):
+    lines = []
+    for path in (image, os.path.join(build, "BOOTX64.EFI"), os.path.join(build, "keel.elf")):
+        if not os.path.exists(path):
+            lines.append("  %-24s missing" % path)
+            continue
+        text = "  %-24s %10d bytes (%s)" % (path, os.path.getsize(path), human(os.path.getsize(path)))
+        if path.endswith(".elf"):
+            loaded = elf_load_size(path)
+            if loaded is not None:
+                text += ", %s when loaded" % human(loaded)
+        lines.append(text)
+    return lines
+
+
+def default_emulators():
+    names = ["qemu", "bochs"]
+    if emu.kvm_available():
+        names.insert(0, "kvm")
+    return names
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--image", default="build/keel.img")
+    ap.add_argument("--build", default=None, help="directory with BOOTX64.EFI and keel.elf "
+                    "(default: the image's directory)")
+    ap.add_argument("--runs", type=int, default=1, help="boots per emulator (median reported)")
+    ap.add_argument("--emu", default=None, help="comma-separated, e.g. qemu,bochs")
+    args = ap.parse_args()
+    build = args.build or os.path.dirname(args.image) or "."
+    names = args.emu.split(",") if args.emu else default_emulators()
+
+    print("Boot time, wall clock from emulator launch (%d CPUs, %d MiB, median of %d):"
+          % (CPUS, MEM_MIB, args.runs))
+    print("  %-44s %12s %12s" % ("emulator", "to loader", "to prompt"))
+    failed = False
+    for name in names:
+        times, error = bench(name, args.image, max(args.runs, 1))
+        label = emu.describe(name)
+        if error:
+            failed = True
+            print("  %-44s failed: %s" % (label, error))
+        else:
+            print("  %-44s %10.1f s %10.1f s" % (label, times[0], times[1]), flush=True)
+    print("Sizes:")
+    print("\n".join(size_lines(build, args.image)))
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
