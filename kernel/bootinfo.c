@@ -11,11 +11,16 @@ static const struct efi_mem_desc *desc_at(const struct bootinfo *bi, uint32_t i)
 	return (const struct efi_mem_desc *)(uintptr_t)(bi->mmap + (uint64_t)i * bi->mmap_desc_size);
 }
 
-static bool names_terminated(const struct bootinfo *bi)
+/* Every listed file has a terminated name and a range that does not wrap. */
+static bool files_valid(const struct bootinfo *bi)
 {
-	for (uint32_t i = 0; i < bi->file_count; i++)
-		if (strnlen(bi->files[i].name, BOOTINFO_NAME_MAX) == BOOTINFO_NAME_MAX)
+	for (uint32_t i = 0; i < bi->file_count; i++) {
+		const struct boot_file *f = &bi->files[i];
+
+		if (strnlen(f->name, BOOTINFO_NAME_MAX) == BOOTINFO_NAME_MAX ||
+		    !f->addr || f->size > UINT64_MAX - f->addr)
 			return false;
+	}
 	return true;
 }
 
@@ -38,7 +43,7 @@ int bootinfo_check(const struct bootinfo *bi, const char **why)
 		w = "memory map descriptor size is invalid";
 	else if (bi->cpu_count > BOOTINFO_MAX_CPUS)
 		w = "CPU count out of range";
-	else if (bi->file_count > BOOTINFO_MAX_FILES || !names_terminated(bi))
+	else if (bi->file_count > BOOTINFO_MAX_FILES || !files_valid(bi))
 		w = "file list is invalid";
 	if (why)
 		*why = w ? w : "ok";

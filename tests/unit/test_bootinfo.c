@@ -175,9 +175,28 @@ static void unterminated_name(struct bootinfo *bi)
 static void unterminated_last_name(struct bootinfo *bi)
 {
 	bi->file_count = BOOTINFO_MAX_FILES;
-	for (uint32_t i = 0; i < BOOTINFO_MAX_FILES; i++)
+	for (uint32_t i = 0; i < BOOTINFO_MAX_FILES; i++) {
 		snprintf(bi->files[i].name, BOOTINFO_NAME_MAX, "f%u", i);
+		bi->files[i].addr = 0x200000 + i * 0x1000;
+	}
 	memset(bi->files[BOOTINFO_MAX_FILES - 1].name, 'z', BOOTINFO_NAME_MAX);
+}
+
+/* A file at address 0 (never loaded) or whose range wraps past 2^64. */
+static void file_at_zero(struct bootinfo *bi)
+{
+	bi->file_count = 1;
+	snprintf(bi->files[0].name, BOOTINFO_NAME_MAX, "keel.cfg");
+	bi->files[0].addr = 0;
+	bi->files[0].size = 10;
+}
+
+static void file_wraps(struct bootinfo *bi)
+{
+	bi->file_count = 1;
+	snprintf(bi->files[0].name, BOOTINFO_NAME_MAX, "keel.cfg");
+	bi->files[0].addr = UINT64_MAX - 0xfff;
+	bi->files[0].size = 0x2000;
 }
 
 struct check_case {
@@ -206,6 +225,8 @@ static const struct check_case bad_records[] = {
 	{ "too many files", too_many_files, "file" },
 	{ "unterminated file name", unterminated_name, "file" },
 	{ "unterminated last file name", unterminated_last_name, "file" },
+	{ "file at address 0", file_at_zero, "file" },
+	{ "file range wraps", file_wraps, "file" },
 };
 
 static void test_check_rejects_each_bad_field(void **state)
@@ -230,9 +251,13 @@ static void test_check_rejects_each_bad_field(void **state)
 static void max_files(struct bootinfo *bi)
 {
 	bi->file_count = BOOTINFO_MAX_FILES;
-	for (uint32_t i = 0; i < BOOTINFO_MAX_FILES; i++)
+	for (uint32_t i = 0; i < BOOTINFO_MAX_FILES; i++) {
 		memset(bi->files[i].name, 'n', BOOTINFO_NAME_MAX - 1);	/* longest legal */
+		bi->files[i].addr = 0x200000 + i * 0x1000;
+		bi->files[i].size = 100;
+	}
 }
+
 
 static void no_files(struct bootinfo *bi) { bi->file_count = 0; }
 static void max_cpus(struct bootinfo *bi) { bi->cpu_count = BOOTINFO_MAX_CPUS; }
