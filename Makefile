@@ -129,10 +129,10 @@ $(BUILD)/unit/%: tests/unit/%.c $(PURE_HOBJS)
 unit: $(UNIT_BINS)
 
 test: deps image unit
-	$(PYTHON) tests/run.py --build $(BUILD) --image $(IMG)
+	$(PYTHON) tests/run.py --build $(BUILD) --image $(IMG) $(if $(EMU),--emu $(EMU))
 
 systest: deps image
-	$(PYTHON) tests/run.py --build $(BUILD) --image $(IMG) --no-unit
+	$(PYTHON) tests/run.py --build $(BUILD) --image $(IMG) --no-unit $(if $(EMU),--emu $(EMU))
 
 coverage: deps unit
 	@find $(BUILD)/host -name '*.gcda' -delete

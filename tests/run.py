@@ -23,7 +23,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PYTHON = "/usr/bin/python3"
 UNIT_TIMEOUT = 120  # seconds per unit-test binary
 
-TAP_PLAN = re.compile(r"^1\.\.(\d+)\s*$")
+TAP_PLAN = re.compile(r"^1\.\.(\d+)\s*$", re.M)
 TAP_RESULT = re.compile(r"^(not )?ok \d+\b(.*)$")
 TAP_SKIP = re.compile(r"#\s*SKIP\b", re.I)
 
@@ -111,6 +111,8 @@ def run_unit(build):
         total.add(tally)
         name = os.path.basename(path)
         note = "" if status == 0 else " (%s)" % describe_status(status)
+        if not TAP_PLAN.search(output):
+            note += " (no cmocka TAP output)"
         print("  %-28s %s%s" % (name, tally, note))
         if tally.failed:
             for line in output.rstrip().splitlines():

@@ -83,11 +83,14 @@ def elf_load_size(path):
 
 def size_lines(build, image):
     lines = []
-    for path in (image, os.path.join(build, "BOOTX64.EFI"), os.path.join(build, "keel.elf")):
+    paths = (image, os.path.join(build, "BOOTX64.EFI"), os.path.join(build, "keel.elf"))
+    width = max(len(p) for p in paths)
+    for path in paths:
         if not os.path.exists(path):
-            lines.append("  %-24s missing" % path)
+            lines.append("  %-*s missing" % (width, path))
             continue
-        text = "  %-24s %10d bytes (%s)" % (path, os.path.getsize(path), human(os.path.getsize(path)))
+        size = os.path.getsize(path)
+        text = "  %-*s %10d bytes (%s)" % (width, path, size, human(size))
         if path.endswith(".elf"):
             loaded = elf_load_size(path)
             if loaded is not None:

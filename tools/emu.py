@@ -13,9 +13,10 @@ system tests (tests/system).
 
 Every emulator's COM1 is attached to a pty whose master end we hold, so the
 console works the same way for all of them (`Machine.master_fd` for a raw
-relay, `Machine.console()` for an expect-style object). Port 0xE9 (Bochs's
-debug port; QEMU's isa-debugcon at the same port) goes to `debug.log` in the
-machine's work directory.
+relay, `Machine.console()` for an expect-style object). The emulator's own
+messages, Bochs's log and port 0xE9 (Bochs's debug port; QEMU's isa-debugcon
+at the same port) go to `<emulator>.out` in the machine's work directory,
+capped in size.
 
 Runs with Debian's /usr/bin/python3 and python3-pexpect only.
 """
@@ -28,6 +29,7 @@ import shutil
 import signal
 import subprocess
 import tempfile
+import threading
 import time
 import tty
 
@@ -45,15 +47,16 @@ KVM_DEV = "/dev/kvm"
 KVM_INTEL_NESTED = "/sys/module/kvm_intel/parameters/nested"
 DEBUG_PORT = 0xE9
 
-# Boot-to-prompt time limits in seconds, before KEEL_TIMEOUT_SCALE. QEMU/TCG
-# reaches the firmware's boot manager in about 4 s, Bochs in about 15 s; the
-# rest is the loader and the kernel, which run ~20x slower under Bochs.
-BOOT_TIMEOUT = {"qemu": 120, "kvm": 60, "bochs": 600}
+# Boot-to-prompt time limits in seconds, before KEEL_TIMEOUT_SCALE. Measured
+# on a 2-core build machine: QEMU/TCG hands over to the loader after about
+# 3 s, Bochs after about 14 s; the kernel then runs ~20x slower under Bochs.
+BOOT_TIMEOUT = {"qemu": 120, "kvm": 60, "bochs": 300}
 # Time for one shell command to answer, before KEEL_TIMEOUT_SCALE.
 CMD_TIMEOUT = {"qemu": 30, "kvm": 15, "bochs": 120}
 
-# Bochs: emulated instructions per emulated second. Bochs runs 60-110 MIPS on
-# the build machines, so this keeps guest time close to wall-clock time.
+# Bochs: emulated instructions per emulated second. Bochs really runs 40-110
+# MIPS here, so this keeps guest time near wall-clock time. Bochs's TSC
+# counts instructions, so Keel measures a TSC of this frequency (50 MHz).
 BOCHS_IPS = 50_000_000
 # Bochs's CPU model with VMX, EPT, VPID and unrestricted guest.
 BOCHS_CPU_MODEL = "corei7_skylake_x"
@@ -69,6 +72,9 @@ FAILURE_DRAIN_SECONDS = 2
 
 PR_SET_PDEATHSIG = 1
 STOP_GRACE_SECONDS = 3
+LOG_LIMIT = 64 * 1024 * 1024   # bytes of emulator output kept on disk
+LOG_TAIL = 256 * 1024          # bytes kept from the end once past the limit
+CHUNK = 64 * 1024
 ANSI_CSI = re.compile(r"\x1b\[[0-9;?=]*[A-Za-z]")
 
 _live_machines = set()
@@ -145,15 +151,22 @@ class EmulatorError(Exception):
     """The emulator could not start, died, or the console did not answer."""
 
 
-def _die_with_parent():
-    """Runs in the child before exec: its own process group (so stop() can
-    kill the whole tree) and SIGKILL if the Python process dies."""
-    os.setsid()
+def _find_prctl():
     try:
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+        return ctypes.CDLL(None, use_errno=True).prctl
     except (OSError, AttributeError):
-        pass
+        return None
+
+
+# Looked up now: the child must not dlopen() between fork and exec.
+_prctl = _find_prctl()
+
+
+def _die_with_parent():
+    """Runs in the child before exec: SIGKILL it if the Python process dies,
+    so that a killed test run leaves no emulator behind."""
+    if _prctl is not None:
+        _prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
 
 
 def _cleanup_all():
@@ -162,6 +175,56 @@ def _cleanup_all():
 
 
 atexit.register(_cleanup_all)
+
+
+class CappedLog:
+    """Copies an emulator's output (its messages, Bochs's log, the 0xE9
+    debug port) from a pipe to a file, keeping at most LOG_LIMIT bytes: a
+    guest stuck in a loop can make Bochs log gigabytes. Past the limit only
+    the most recent LOG_TAIL bytes are kept, and written at the end."""
+
+    def __init__(self, pipe, path):
+        self._pipe = pipe
+        self._file = open(path, "wb")
+        self._written = self._dropped = 0
+        self._recent = bytearray()
+        self._lock = threading.Lock()
+        self._thread = threading.Thread(target=self._copy, name="emu-log", daemon=True)
+        self._thread.start()
+
+    def _copy(self):
+        while True:
+            try:
+                data = self._pipe.read1(CHUNK)
+            except (OSError, ValueError):   # closed by finish()
+                break
+            if not data:
+                break
+            with self._lock:
+                if self._file.closed:
+                    break
+                self._recent += data
+                del self._recent[:-LOG_TAIL]
+                keep = data[:max(LOG_LIMIT - self._written, 0)]
+                self._file.write(keep)
+                self._file.flush()
+                self._written += len(keep)
+                self._dropped += len(data) - len(keep)
+
+    def tail(self):
+        with self._lock:
+            return self._recent.decode("utf-8", "replace")
+
+    def finish(self):
+        """After the emulator has exited: drain the pipe, close the file."""
+        self._thread.join(STOP_GRACE_SECONDS)
+        with self._lock:
+            if self._dropped and not self._file.closed:
+                self._file.write(b"\n[... %d bytes dropped; the last %d follow ...]\n"
+                                 % (self._dropped, len(self._recent)))
+                self._file.write(bytes(self._recent))
+            self._file.close()
+        self._pipe.close()
 
 
 class Machine:
@@ -188,6 +251,8 @@ class Machine:
         self.master_fd = self._slave_fd = None
         self._console = None
         self._disk_copy = None
+        self._log = None
+        self.log_path = None
         self.started_at = None
 
     # ------------------------------------------------------------ lifecycle
@@ -209,18 +274,22 @@ class Machine:
         pty_path = os.ttyname(self._slave_fd)
         argv = self._bochs_argv(pty_path) if self.emu == "bochs" else self._qemu_argv(pty_path)
         self.log_path = os.path.join(self.workdir, self.emu + ".out")
-        with open(self.log_path, "wb") as out:
-            self.started_at = time.monotonic()
-            self.proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=out,
+        self.started_at = time.monotonic()
+        try:
+            self.proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                                          stderr=subprocess.STDOUT, cwd=self.workdir,
-                                         preexec_fn=_die_with_parent)
+                                         start_new_session=True, preexec_fn=_die_with_parent)
+        except OSError as e:
+            self.stop()
+            raise EmulatorError("cannot run %s: %s" % (argv[0], e)) from e
+        self._log = CappedLog(self.proc.stdout, self.log_path)
         _live_machines.add(self)
         return self
 
     def stop(self):
         """Kill the emulator's process group and release everything. Safe to
-        call more than once and from error paths."""
-        _live_machines.discard(self)
+        call more than once and from error paths (if interrupted, the
+        exit handler finishes the job)."""
         if self.proc is not None and self.proc.poll() is None:
             self._signal_group(signal.SIGTERM)
             try:
@@ -228,6 +297,8 @@ class Machine:
             except subprocess.TimeoutExpired:
                 self._signal_group(signal.SIGKILL)
                 self.proc.wait()
+        if self._log is not None:
+            self._log.finish()
         if self._console is not None:
             self._console.close()
             self._console = None
@@ -244,6 +315,7 @@ class Machine:
             for path in (self._disk_copy, self._disk_copy + ".lock"):
                 if os.path.exists(path):
                     os.unlink(path)
+        _live_machines.discard(self)
 
     def _signal_group(self, sig):
         try:
@@ -268,12 +340,9 @@ class Machine:
 
     def log_tail(self, lines=20):
         """The end of the emulator's own output (errors, Bochs panics)."""
-        try:
-            with open(self.log_path, "rb") as f:
-                text = f.read().decode("utf-8", "replace")
-        except (OSError, AttributeError):
+        if self._log is None:
             return ""
-        return "\n".join(text.splitlines()[-lines:])
+        return "\n".join(self._log.tail().splitlines()[-lines:])
 
     def console(self, transcript=None):
         """The serial console as an expect-style Console (created once)."""
@@ -288,8 +357,9 @@ class Machine:
                 "-smp", "%d,sockets=1,cores=%d,threads=1" % (self.cpus, self.cpus),
                 "-m", str(self.mem),
                 "-vga", "std", "-display", "none",
-                "-chardev", "tty,id=com1,path=" + pty_path, "-serial", "chardev:com1",
-                "-debugcon", "file:" + os.path.join(self.workdir, "debug.log"),
+                "-chardev", "serial,id=com1,path=" + pty_path, "-serial", "chardev:com1",
+                # Port 0xE9 into our capped pipe (qemu.out), as with Bochs.
+                "-debugcon", "file:/dev/stdout",
                 "-global", "isa-debugcon.iobase=0x%x" % DEBUG_PORT,
                 # The image as a USB stick; snapshot=on leaves the file untouched.
                 "-device", "qemu-xhci,id=xhci",
@@ -321,7 +391,6 @@ class Machine:
         return [BOCHS, "-q", "-f", rc, "-rc", cmds] + self.extra_args
 
     def _bochsrc(self, pty_path):
-        log = os.path.join(self.workdir, "bochs.log")
         return "\n".join([
             "# Generated by tools/emu.py for one run of Keel.",
             # One socket with N cores, like QEMU's -smp above.
@@ -345,7 +414,8 @@ class Machine:
             # none: as fast as the host allows, repeatable instruction counts.
             # realtime: guest time follows the wall clock (interactive use).
             "clock: sync=%s, time0=utc" % self.bochs_clock,
-            "log: " + log,
+            # Into our capped pipe (bochs.out), with the 0xE9 output.
+            "log: /dev/stdout",
             "panic: action=fatal",
             "error: action=report",
             "info: action=report",

@@ -121,6 +121,10 @@ def parse_args():
 
 
 def on_signal(signum, frame):
+    # Once only: `timeout` and terminals may send the signal twice, and a
+    # second one must not interrupt the cleanup the first one started.
+    for sig in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, signal.SIG_IGN)
     raise SystemExit(128 + signum)
 
 

@@ -1,5 +1,6 @@
-"""Fixtures for Keel's system tests: boot the image once per emulator per
-session and hand the tests a console (see tools/emu.py).
+"""Fixtures for Keel's system tests: boot the image in each emulator (QEMU
+once per test module, Bochs once per session) and hand the tests a Shell
+on its serial console (see tools/emu.py).
 
     qemu         QEMU/TCG, USB stick, 2 CPUs, 512 MiB (one per test module)
     qemu_fresh   a new QEMU of its own, for tests that reset the machine
@@ -95,62 +96,83 @@ def pytest_unconfigure(config):
 
 
 class Shell:
-    """A booted Keel with its console. cmd() runs a shell command and returns
-    its output; once the console has stopped answering, later calls fail at
-    once instead of each waiting out its own timeout."""
+    """A booted Keel with its console: cmd() runs a shell command and returns
+    its output. When the boot failed, or the console stopped answering, the
+    first test to use it fails with the whole story and later ones fail at
+    once with a short note, instead of each waiting out its own timeout."""
 
-    def __init__(self, machine, console, boot_log):
+    def __init__(self, machine, console=None, boot_log="", broken=None):
         self.machine = machine
         self.console = console
-        self.boot_log = boot_log
+        self._boot_log = boot_log
         self.emu = machine.emu
-        self.broken = None
+        self.broken = broken
+        self._reported = False
 
-    def _guard(self, action, *args, **kwargs):
-        if self.broken:
-            pytest.fail("%s console unusable since an earlier failure:\n%s"
-                        % (self.emu, self.broken), pytrace=False)
+    def _fail_if_broken(self):
+        if not self.broken:
+            return
+        if self._reported:
+            pytest.fail("%s unusable since an earlier failure (see the first failing %s "
+                        "test; logs in %s)" % (self.emu, self.emu, self.machine.workdir),
+                        pytrace=False)
+        self._reported = True
+        pytest.fail(self.broken, pytrace=False)
+
+    def _guard(self, method, *args):
+        self._fail_if_broken()
         try:
-            return action(*args, **kwargs)
+            return getattr(self.console, method)(*args)
         except emu.EmulatorError as e:
             self.broken = str(e)
-            pytest.fail(str(e), pytrace=False)
+            self._fail_if_broken()
+
+    @property
+    def boot_log(self):
+        """Everything the console showed before the first prompt."""
+        self._fail_if_broken()
+        return self._boot_log
 
     def cmd(self, line, timeout=None):
-        return self._guard(self.console.cmd, line, timeout)
+        return self._guard("cmd", line, timeout)
 
     def sendline(self, line):
-        return self._guard(self.console.sendline, line)
+        return self._guard("sendline", line)
 
     def expect(self, pattern, timeout=None):
-        return self._guard(self.console.expect, pattern, timeout)
+        return self._guard("expect", pattern, timeout)
 
     def wait_prompt(self, timeout=None):
-        return self._guard(self.console.wait_prompt, timeout)
+        return self._guard("wait_prompt", timeout)
 
 
 def _new_machine(config, emulator, name):
+    """A started machine whose files go to a fresh --keel-workdir/NAME."""
     workdir = os.path.join(config.getoption("--keel-workdir"), name)
     shutil.rmtree(workdir, ignore_errors=True)
     machine = emu.Machine(emulator, config.getoption("--keel-image"), cpus=CPUS,
                           mem=MEM_MIB, workdir=workdir)
-    return machine.start()
+    try:
+        return machine.start()
+    except emu.EmulatorError:
+        machine.stop()
+        raise
 
 
 def _boot(config, emulator, name):
-    """A started machine (the prestarted one if any) waiting at its first
-    prompt, as a Shell; stops the machine if the boot fails."""
+    """A Shell on a machine (the prestarted one if any) that has reached its
+    first prompt, or a broken Shell saying why it did not."""
     machine = config._keel_prestarted.pop(name, None)
     try:
         if machine is None:
             machine = _new_machine(config, emulator, name)
         console = machine.console(os.path.join(machine.workdir, "console.log"))
-        boot_log = console.wait_prompt()
+        return Shell(machine, console, console.wait_prompt())
     except emu.EmulatorError as e:
-        if machine is not None:
-            machine.stop()
-        pytest.fail("%s did not boot to the prompt: %s" % (emulator, e), pytrace=False)
-    return Shell(machine, console, boot_log)
+        if machine is None:
+            pytest.fail("%s could not start: %s" % (emulator, e), pytrace=False)
+        machine.stop()
+        return Shell(machine, broken="%s did not boot to the prompt: %s" % (emulator, e))
 
 
 @pytest.fixture(scope="module")
