@@ -6,6 +6,7 @@
  *  4. a triple fault (an empty IDT and an exception).
  */
 #include "arch/cpu.h"
+#include "drivers/pci.h"
 #include "kernel/acpi.h"
 #include "kernel/log.h"
 #include "kernel/power.h"
@@ -27,6 +28,28 @@ void power_init(const struct acpi_info *acpi)
 	if (acpi && acpi->fadt.present && acpi->fadt.reset_supported) {
 		reset_reg = acpi->fadt.reset_reg;
 		reset_value = acpi->fadt.reset_value;
+	}
+}
+
+/*
+ * Quirk for the PIIX4 power-management function (8086:7113) that Bochs
+ * emulates: its reset clears PMBASE but not the PM I/O enable bit, and
+ * OVMF, finding the block enabled, never reprograms it and hangs polling
+ * its timer at port 8. Disabling the block before the reset avoids that.
+ */
+#define PIIX4_PM_VENDOR		0x8086
+#define PIIX4_PM_DEVICE		0x7113
+#define PIIX4_PMREGMISC		0x80
+#define PIIX4_PMIOSE		0x1
+
+static void piix4_pm_quirk(void)
+{
+	for (unsigned i = 0; i < pci_dev_count; i++) {
+		const struct pci_dev *d = &pci_devs[i];
+
+		if (d->vendor == PIIX4_PM_VENDOR && d->device == PIIX4_PM_DEVICE)
+			pci_write32(d, PIIX4_PMREGMISC,
+				    pci_read32(d, PIIX4_PMREGMISC) & ~(uint32_t)PIIX4_PMIOSE);
 	}
 }
 
@@ -55,6 +78,7 @@ void power_reset(void)
 
 	pr_info("power: resetting the machine\n");
 	irq_disable();
+	piix4_pm_quirk();
 	acpi_reset();
 	outb(RESET_CONTROL_PORT, RESET_CF9_SYS_RST);
 	udelay(50);

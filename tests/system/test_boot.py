@@ -147,6 +147,16 @@ class TestBochs:
         for cpu in range(2):
             assert "vmx: cpu %d: VMXON ok" % cpu in out, out
 
+    def test_reboot(self, bochs):
+        """Runs last on this machine: reset through port 0xCF9 (Bochs has
+        no ACPI tables), the firmware runs again and Keel comes back with
+        VMX on both CPUs. Needs the PIIX4 quirk in kernel/power.c."""
+        bochs.sendline("reboot")
+        bochs.expect(r"BdsDxe", timeout=emu.boot_timeout("bochs"))
+        bochs.wait_prompt()
+        out = bochs.cmd("dmesg")
+        assert "vmx: cpu 1: VMXON ok" in out, out
+
 
 # ---------------------------------------------------------------- QEMU/KVM
 @pytest.mark.emu("kvm")
