@@ -71,14 +71,25 @@ static bool type_is_ram(uint32_t type)
 	       type == EFI_MT_ACPI_NVS || type == EFI_MT_PERSISTENT || type == EFI_MT_KEEL;
 }
 
-/* Clip a descriptor to whole pages above 1 MiB; false if nothing is left
- * or its size overflows. */
-static bool clip(const struct efi_mem_desc *d, uint64_t *base, uint64_t *end)
+/* A descriptor's byte range [*start, *end); false if it is empty or runs
+ * past the end of the 64-bit address space (a corrupt map). */
+static bool desc_range(const struct efi_mem_desc *d, uint64_t *start, uint64_t *end)
 {
 	if (d->num_pages == 0 || d->num_pages > (UINT64_MAX - d->phys_start) / PAGE_SIZE)
 		return false;
-	*base = ALIGN_UP(d->phys_start, PAGE_SIZE);
-	*end = ALIGN_DOWN(d->phys_start + d->num_pages * PAGE_SIZE, PAGE_SIZE);
+	*start = d->phys_start;
+	*end = d->phys_start + d->num_pages * PAGE_SIZE;
+	return true;
+}
+
+/* Clip a descriptor to whole pages above 1 MiB; false if nothing is left
+ * or the descriptor is corrupt. */
+static bool clip(const struct efi_mem_desc *d, uint64_t *base, uint64_t *end)
+{
+	if (!desc_range(d, base, end))
+		return false;
+	*base = ALIGN_UP(*base, PAGE_SIZE);
+	*end = ALIGN_DOWN(*end, PAGE_SIZE);
 	if (*base < LOW_MEMORY_END)
 		*base = LOW_MEMORY_END;
 	return *base < *end;
@@ -116,16 +127,25 @@ size_t bootinfo_free_ranges(const struct bootinfo *bi, bootinfo_range_fn fn, voi
 
 uint64_t bootinfo_ram_bytes(const struct bootinfo *bi)
 {
-	uint64_t total = 0;
+	uint64_t total = 0, start, end;
 
 	for (uint32_t i = 0; i < bi->mmap_count; i++) {
 		const struct efi_mem_desc *d = desc_at(bi, i);
 
-		if (type_is_ram(d->type) &&
-		    d->num_pages <= (UINT64_MAX - d->phys_start) / PAGE_SIZE)
-			total += d->num_pages * PAGE_SIZE;
+		if (type_is_ram(d->type) && desc_range(d, &start, &end))
+			total += end - start;
 	}
 	return total;
+}
+
+uint64_t bootinfo_memory_top(const struct bootinfo *bi)
+{
+	uint64_t top = 0, start, end;
+
+	for (uint32_t i = 0; i < bi->mmap_count; i++)
+		if (desc_range(desc_at(bi, i), &start, &end) && end > top)
+			top = end;
+	return top;
 }
 
 const struct boot_file *bootinfo_file(const struct bootinfo *bi, const char *name)

@@ -24,6 +24,10 @@ size_t bootinfo_free_ranges(const struct bootinfo *bi, bootinfo_range_fn fn, voi
 /* Bytes of RAM in the map (all types backed by memory). */
 uint64_t bootinfo_ram_bytes(const struct bootinfo *bi);
 
+/* End of the highest range in the map, of any type (MMIO included): what
+ * the kernel's identity map must reach. Corrupt descriptors are skipped. */
+uint64_t bootinfo_memory_top(const struct bootinfo *bi);
+
 const struct boot_file *bootinfo_file(const struct bootinfo *bi, const char *name);
 
 const char *efi_memory_type_name(uint32_t type);

@@ -70,22 +70,6 @@ static void acpi_init(void)
 	log_acpi();
 }
 
-/* The identity map must reach all RAM and the MMIO the kernel touches. */
-static uint64_t memory_top(void)
-{
-	uint64_t top = 0;
-
-	for (uint32_t i = 0; i < boot_info->mmap_count; i++) {
-		const struct efi_mem_desc *d = (const void *)(boot_info->mmap +
-							      (uint64_t)i * boot_info->mmap_desc_size);
-		uint64_t end = d->phys_start + d->num_pages * PAGE_SIZE;
-
-		if (end > top && end > d->phys_start)
-			top = end;
-	}
-	return top;
-}
-
 static void boot_cpu_init(void)
 {
 	idt_init();
@@ -99,7 +83,7 @@ static void memory_init(void)
 
 	if (err)
 		fatal("memory", err_str(err));
-	err = mmu_init(memory_top(), boot_info->kernel_phys);
+	err = mmu_init(bootinfo_memory_top(boot_info), boot_info->kernel_phys);
 	if (err)
 		fatal("page tables", err_str(err));
 }

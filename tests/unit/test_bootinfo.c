@@ -597,6 +597,21 @@ static void test_ram_bytes_honours_stride(void **state)
 	assert_int_equal(bootinfo_ram_bytes(&fx.bi), 3 * PAGE_SIZE);
 }
 
+/* ---------------------------------------------------------------- bootinfo_memory_top */
+
+static void test_memory_top_any_type_skips_corrupt(void **state)
+{
+	record_init(FW_STRIDE);
+	assert_int_equal(bootinfo_memory_top(&fx.bi), 0);
+	add_desc(EFI_MT_CONVENTIONAL, 1 * MiB, 256);
+	add_desc(EFI_MT_MMIO, 0xfec00000, 1);			/* MMIO counts */
+	add_desc(EFI_MT_CONVENTIONAL, 8 * MiB, 16);		/* unsorted */
+	add_desc(EFI_MT_CONVENTIONAL, 1ULL << 63, 1ULL << 51);	/* past 2^64 */
+	add_desc(EFI_MT_RESERVED, 0x1000, UINT64_MAX / PAGE_SIZE + 1);	/* wraps */
+	add_desc(EFI_MT_CONVENTIONAL, 16ULL * GiB, NO_PAGES);	/* empty */
+	assert_int_equal(bootinfo_memory_top(&fx.bi), 0xfec00000ULL + PAGE_SIZE);
+}
+
 /* ---------------------------------------------------------------- bootinfo_file */
 
 static void test_file_lookup(void **state)
@@ -705,6 +720,7 @@ int main(void)
 		cmocka_unit_test(test_file_lookup_empty_list),
 		cmocka_unit_test(test_type_names),
 		cmocka_unit_test(test_ram_bytes_ignores_descriptor_past_2_64),
+		cmocka_unit_test(test_memory_top_any_type_skips_corrupt),
 	};
 
 	return cmocka_run_group_tests_name("bootinfo", tests, NULL, NULL);
