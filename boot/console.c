@@ -3,6 +3,7 @@
  * appears on the serial console whatever the firmware's console is; errors
  * also go to the firmware console so that a user at a screen sees them.
  */
+#include "arch/cpu.h"
 #include "boot/loader.h"
 #include <stdarg.h>
 
@@ -10,19 +11,6 @@
 #define UART_THR	0	/* transmit holding register */
 #define UART_LSR	5	/* line status register */
 #define UART_LSR_THRE	0x20	/* transmitter holding register empty */
-
-static inline void outb(UINT16 port, UINT8 v)
-{
-	__asm__ volatile("outb %0, %1" : : "a"(v), "Nd"(port));
-}
-
-static inline UINT8 inb(UINT16 port)
-{
-	UINT8 v;
-
-	__asm__ volatile("inb %1, %0" : "=a"(v) : "Nd"(port));
-	return v;
-}
 
 static void serial_putc(char c)
 {

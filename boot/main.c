@@ -9,6 +9,7 @@
  * Any failure before step 6 prints an error on the serial port and the
  * firmware console and returns to the firmware.
  */
+#include "arch/cpu.h"
 #include "boot/loader.h"
 
 /* UEFI PI spec, Vol. 2, 13.4 "EFI_MP_SERVICES_PROTOCOL". */
@@ -38,14 +39,6 @@ EFI_STATUS alloc_keel_pages(UINTN pages, UINT64 max_addr, UINT64 *phys)
 
 	*phys = max_addr;
 	return BS->AllocatePages(type, (EFI_MEMORY_TYPE)EFI_MT_KEEL, pages, phys);
-}
-
-static UINT64 rdtsc(void)
-{
-	UINT32 lo, hi;
-
-	__asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
-	return ((UINT64)hi << 32) | lo;
 }
 
 static UINT64 find_rsdp(void)

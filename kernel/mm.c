@@ -25,10 +25,22 @@ static void add_range(void *ctx, uint64_t base, uint64_t len)
 		ranges[nranges++] = (struct pmm_range){ base, len };
 }
 
+/* Pages as they are; page_alloc*() zero what they hand out. */
+static uint64_t take_pages(unsigned order, uint64_t limit)
+{
+	uint64_t f = spin_lock_irqsave(&pmm_lock);
+	uint64_t p = pmm_alloc_below(&pmm, order, limit);
+
+	spin_unlock_irqrestore(&pmm_lock, f);
+	return p;
+}
+
+/* The heap initialises its own slabs and zeroes in heap_zalloc(), so its
+ * pages need not be cleared twice. */
 static void *heap_get(void *ctx, unsigned order)
 {
 	(void)ctx;
-	return (void *)page_alloc(order);
+	return (void *)take_pages(order, PMM_NO_LIMIT);
 }
 
 static void heap_put(void *ctx, void *p, unsigned order)
@@ -54,10 +66,8 @@ int mm_init(const struct bootinfo *bi)
 
 uint64_t page_alloc_below(unsigned order, uint64_t limit)
 {
-	uint64_t f = spin_lock_irqsave(&pmm_lock);
-	uint64_t p = pmm_alloc_below(&pmm, order, limit);
+	uint64_t p = take_pages(order, limit);
 
-	spin_unlock_irqrestore(&pmm_lock, f);
 	if (p)
 		memset((void *)p, 0, PMM_ORDER_SIZE(order));
 	return p;
