@@ -11,6 +11,8 @@
 #include <stdio.h>
 #include <cmocka.h>
 
+#include "tests/unit/test_rng.h"
+
 #include "kernel/errno.h"
 #include "kernel/klib.h"
 
@@ -80,20 +82,6 @@ static void assert_canary_from(const char *buf, size_t from, size_t total)
 			fail_msg("byte %zu beyond the buffer size %zu was written", i, from);
 }
 
-static uint64_t rng_state = 0x9e3779b97f4a7c15ULL;
-
-static uint64_t rng(void)
-{
-	rng_state ^= rng_state << 13;
-	rng_state ^= rng_state >> 7;
-	rng_state ^= rng_state << 17;
-	return rng_state;
-}
-
-static unsigned rng_below(unsigned n)
-{
-	return (unsigned)(rng() % n);
-}
 
 /* ---------------------------------------------------------------- conversions */
 

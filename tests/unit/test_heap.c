@@ -11,6 +11,8 @@
 #include <stdlib.h>
 #include <cmocka.h>
 
+#include "tests/unit/test_rng.h"
+
 #include "kernel/errno.h"
 #include "kernel/heap.h"
 #include "kernel/pmm.h"
@@ -498,15 +500,6 @@ struct obj {
 	unsigned tag;
 };
 
-static uint64_t rng_state;
-
-static uint64_t rng(void)
-{
-	rng_state ^= rng_state << 13;
-	rng_state ^= rng_state >> 7;
-	rng_state ^= rng_state << 17;
-	return rng_state;
-}
 
 static size_t random_size(uint64_t r)
 {

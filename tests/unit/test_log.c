@@ -11,6 +11,9 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#define TEST_RNG_SEED 0x2545f4914f6cdd1dULL
+#include "tests/unit/test_rng.h"
+
 #include "kernel/log.h"
 
 #define GUARD		16
@@ -62,20 +65,6 @@ static void expect_read(uint64_t *pos, size_t max, const char *want, uint64_t wa
 	assert_int_equal(*pos, want_pos);
 }
 
-static uint64_t rng_state = 0x2545f4914f6cdd1dULL;
-
-static uint64_t rng(void)
-{
-	rng_state ^= rng_state << 13;
-	rng_state ^= rng_state >> 7;
-	rng_state ^= rng_state << 17;
-	return rng_state;
-}
-
-static size_t rng_below(size_t n)
-{
-	return (size_t)(rng() % n);
-}
 
 /* ---------------------------------------------------------------- basics */
 

@@ -14,6 +14,8 @@
 #include <sys/mman.h>
 #include <cmocka.h>
 
+#include "tests/unit/test_rng.h"
+
 #include "kernel/errno.h"
 #include "kernel/pmm.h"
 
@@ -47,15 +49,6 @@ static void mem_put(struct mem *m)
 	free(m->owner);
 }
 
-static uint64_t rng_state;
-
-static uint64_t rng(void)
-{
-	rng_state ^= rng_state << 13;
-	rng_state ^= rng_state >> 7;
-	rng_state ^= rng_state << 17;
-	return rng_state;
-}
 
 /* Pages of a region that hold its state array (computed independently:
  * one byte per page, whole pages, at the end). */
