@@ -10,6 +10,7 @@
 # Variables: EMU=qemu|bochs|kvm, CPUS=N, MEM=MiB (make run), CONFIG=dir.
 
 SHELL   := /bin/bash
+.DEFAULT_GOAL := all
 BUILD   ?= build
 CONFIG  ?= config/demo
 EMU     ?=
@@ -53,11 +54,16 @@ LOADER_OBJS := $(LOADER_C:%.c=$(BUILD)/efi/%.o)
 # Code with no hardware in it, built against the host libc for unit tests.
 PURE_SRCS := $(wildcard kernel/errno.c kernel/format.c kernel/pmm.c \
 	kernel/heap.c kernel/acpi.c kernel/lineedit.c kernel/shell.c \
-	kernel/bootinfo.c kernel/log.c kernel/config.c)
+	kernel/bootinfo.c kernel/log.c kernel/config.c \
+	vmm/domxml.c vmm/xml.c vmm/uuid.c vmm/multiboot.c vmm/insn.c vmm/gwalk.c \
+	vmm/iospace.c vmm/vuart.c)
 HCFLAGS := -std=gnu11 -O0 -g $(WARN) -I. -DKEEL_HOSTED --coverage
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/unit/%)
 PURE_HOBJS := $(PURE_SRCS:%.c=$(BUILD)/host/%.o)
+
+# Test guests (multiboot kernels): $(GUEST_BINS), built into $(BUILD)/guests/.
+include tests/guests/guests.mk
 
 .PHONY: all kernel loader image run test unit systest coverage bench usb deps clean
 all: image
@@ -109,8 +115,11 @@ $(BUILD)/BOOTX64.EFI: $(BUILD)/BOOTX64.so
 		-j .rela -j .rel.* -j .rela.* -j .reloc \
 		--target efi-app-x86_64 --subsystem=10 $< $@
 
-$(IMG): $(BUILD)/BOOTX64.EFI $(BUILD)/keel.elf tools/mkimage.sh $(wildcard $(CONFIG)/*)
-	tools/mkimage.sh $@ $(BUILD)/BOOTX64.EFI $(BUILD)/keel.elf $(CONFIG)
+# The demo configuration boots guests built from tests/guests.
+IMAGE_EXTRA := $(if $(filter config/demo,$(patsubst %/,%,$(CONFIG))),$(GUEST_BINS))
+
+$(IMG): $(BUILD)/BOOTX64.EFI $(BUILD)/keel.elf tools/mkimage.sh $(wildcard $(CONFIG)/*) $(IMAGE_EXTRA)
+	tools/mkimage.sh $@ $(BUILD)/BOOTX64.EFI $(BUILD)/keel.elf $(CONFIG) $(IMAGE_EXTRA)
 
 run: deps image
 	$(PYTHON) tools/run.py --image $(IMG) --cpus $(CPUS) --mem $(MEM) $(if $(EMU),--emu $(EMU))

@@ -26,6 +26,16 @@
 #define PROC2_VPID		(1ULL << 5)
 #define PROC2_UNRESTRICTED	(1ULL << 7)
 #define ALLOWED1(msr)		((msr) >> 32)
+#define BASIC_TRUE_CONTROLS	(1ULL << 55)
+#define MISC_PREEMPT_SHIFT_MASK	0x1fULL
+#define PIN_PREEMPT_TIMER	(1ULL << 6)
+#define MSR_IA32_VMX_EXIT_CTLS		0x483
+#define MSR_IA32_VMX_ENTRY_CTLS		0x484
+#define MSR_IA32_VMX_MISC		0x485
+#define MSR_IA32_VMX_TRUE_PINBASED	0x48d
+#define MSR_IA32_VMX_TRUE_PROCBASED	0x48e
+#define MSR_IA32_VMX_TRUE_EXIT		0x48f
+#define MSR_IA32_VMX_TRUE_ENTRY		0x490
 
 struct vmx_caps vmx_caps;
 
@@ -57,6 +67,36 @@ static bool feature_control_ok(void)
 	return (fc & FC_LOCK) && (fc & FC_VMX_OUTSIDE_SMX);
 }
 
+/* Appendix A.3-A.5: the TRUE_ MSRs, when present, may allow clearing some
+ * "default1" bits (CR3 exiting, for one) that the plain ones keep set. */
+static void read_allowed_settings(void)
+{
+	bool t = vmx_caps.basic & BASIC_TRUE_CONTROLS;
+
+	vmx_caps.pin = rdmsr(t ? MSR_IA32_VMX_TRUE_PINBASED : MSR_IA32_VMX_PINBASED_CTLS);
+	vmx_caps.proc = rdmsr(t ? MSR_IA32_VMX_TRUE_PROCBASED : MSR_IA32_VMX_PROCBASED_CTLS);
+	vmx_caps.exit = rdmsr(t ? MSR_IA32_VMX_TRUE_EXIT : MSR_IA32_VMX_EXIT_CTLS);
+	vmx_caps.entry = rdmsr(t ? MSR_IA32_VMX_TRUE_ENTRY : MSR_IA32_VMX_ENTRY_CTLS);
+	vmx_caps.preemption_timer = ALLOWED1(vmx_caps.pin) & PIN_PREEMPT_TIMER;
+	vmx_caps.preemption_shift = (unsigned)(rdmsr(MSR_IA32_VMX_MISC) & MISC_PREEMPT_SHIFT_MASK);
+	vmx_caps.cr0_fixed0 = rdmsr(MSR_IA32_VMX_CR0_FIXED0);
+	vmx_caps.cr0_fixed1 = rdmsr(MSR_IA32_VMX_CR0_FIXED1);
+	vmx_caps.cr4_fixed0 = rdmsr(MSR_IA32_VMX_CR4_FIXED0);
+	vmx_caps.cr4_fixed1 = rdmsr(MSR_IA32_VMX_CR4_FIXED1);
+}
+
+uint32_t vmx_control(enum vmx_control_word w, uint32_t want)
+{
+	static const uint64_t *const words[] = {
+		[VMX_CTL_PIN] = &vmx_caps.pin, [VMX_CTL_PROC] = &vmx_caps.proc,
+		[VMX_CTL_PROC2] = &vmx_caps.procbased2, [VMX_CTL_EXIT] = &vmx_caps.exit,
+		[VMX_CTL_ENTRY] = &vmx_caps.entry,
+	};
+	uint64_t msr = *words[w];
+
+	return (want | (uint32_t)msr) & (uint32_t)(msr >> 32);
+}
+
 static void read_controls(void)
 {
 	uint64_t proc = rdmsr(MSR_IA32_VMX_PROCBASED_CTLS);
@@ -70,6 +110,7 @@ static void read_controls(void)
 	vmx_caps.unrestricted = ALLOWED1(vmx_caps.procbased2) & PROC2_UNRESTRICTED;
 	if (vmx_caps.ept || vmx_caps.vpid)
 		vmx_caps.ept_vpid = rdmsr(MSR_IA32_VMX_EPT_VPID_CAP);
+	read_allowed_settings();
 }
 
 void vmx_detect(void)
@@ -96,6 +137,13 @@ void vmx_detect(void)
 			vmx_caps.vpid ? "yes" : "no", vmx_caps.unrestricted ? "yes" : "no");
 	else
 		pr_warn("vmx: unavailable: %s; Keel runs without guests\n", vmx_caps.reason);
+}
+
+/* Keel itself uses no FPU or SSE, but it saves and restores each vCPU's
+ * with FXSAVE or XSAVE when vCPUs share a CPU; those need these CR4 bits. */
+static uint64_t host_fpu_cr4(void)
+{
+	return CR4_OSFXSR | CR4_OSXMMEXCPT | (cpu_has_xsave() ? CR4_OSXSAVE : 0);
 }
 
 static uint64_t fix_bits(uint64_t v, uint32_t fixed0, uint32_t fixed1)
@@ -127,7 +175,7 @@ int vmx_cpu_enable(struct percpu *p)
 		return p->vmx_error = -E_NOMEM;
 	*(uint32_t *)region = vmx_caps.revision;
 	write_cr0(fix_bits(read_cr0(), MSR_IA32_VMX_CR0_FIXED0, MSR_IA32_VMX_CR0_FIXED1));
-	write_cr4(fix_bits(read_cr4() | CR4_VMXE, MSR_IA32_VMX_CR4_FIXED0,
+	write_cr4(fix_bits(read_cr4() | CR4_VMXE | host_fpu_cr4(), MSR_IA32_VMX_CR4_FIXED0,
 			   MSR_IA32_VMX_CR4_FIXED1));
 	if (!vmxon(region)) {
 		page_free(region, 0);

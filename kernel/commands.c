@@ -15,8 +15,8 @@
 #include "kernel/time.h"
 
 #define IDLE_POLL_US	50000	/* keep polling this long after input */
+#define CONSOLE_MAX_COMMANDS	64
 
-static const struct shell_group grp_domain = { "domain", "Domain Management" };
 static const struct shell_group grp_host = { "host", "Host and Hypervisor" };
 static const struct shell_group grp_debug = { "debug", "Debugging" };
 
@@ -65,21 +65,6 @@ static int cmd_nodeinfo(struct shell *sh, const struct shell_args *a)
 	shell_printf(sh, "%-20s %lu KiB\n", "Memory size:", bootinfo_ram_bytes(boot_info) / KiB);
 	shell_printf(sh, "%-20s %s\n", "CPU name:", m);
 	shell_printf(sh, "%-20s %s\n", "Virtualization:", virt);
-	return 0;
-}
-
-static const struct shell_opt list_opts[] = {
-	{ "all", SHELL_OPT_BOOL, 0, "list inactive & active domains" },
-	{ "inactive", SHELL_OPT_BOOL, 0, "list inactive domains" },
-	{ NULL, 0, 0, NULL },
-};
-
-static int cmd_list(struct shell *sh, const struct shell_args *a)
-{
-	(void)a;
-	/* No domains yet: virsh's empty table. */
-	shell_printf(sh, " Id   Name   State\n");
-	shell_printf(sh, "--------------------\n\n");
 	return 0;
 }
 
@@ -134,7 +119,6 @@ static int cmd_debug_exception(struct shell *sh, const struct shell_args *a)
 }
 
 static const struct shell_cmd commands[] = {
-	{ "list", &grp_domain, "list domains", "Returns list of domains.", list_opts, cmd_list },
 	{ "nodeinfo", &grp_host, "node information",
 	  "Returns basic information about the node.", NULL, cmd_nodeinfo },
 	{ "version", &grp_host, "show version", "Display the system version information.",
@@ -156,13 +140,26 @@ static void console_out(void *ctx, const char *s, size_t n)
 }
 
 static struct shell shell;
+static struct shell_cmd all_commands[CONSOLE_MAX_COMMANDS];
+static size_t nr_commands;
+
+int console_add_commands(const struct shell_cmd *cmds, size_t n)
+{
+	if (n > ARRAY_SIZE(all_commands) - nr_commands)
+		return -E_NOMEM;
+	memcpy(&all_commands[nr_commands], cmds, n * sizeof(*cmds));
+	nr_commands += n;
+	return 0;
+}
 
 void console_shell_run(void)
 {
-	struct shell_config cfg = { commands, ARRAY_SIZE(commands), console_out, NULL, NULL };
+	struct shell_config cfg = { all_commands, 0, console_out, NULL, NULL };
 	uint64_t last_input = 0;
 	int c;
 
+	console_add_commands(commands, ARRAY_SIZE(commands));
+	cfg.ncmds = nr_commands;
 	if (shell_init(&shell, &cfg))
 		pr_err("shell: invalid command table\n");
 	pr_info("keel: ready in %lu ms since power-on; the console is open (no password set)\n",
@@ -174,7 +171,7 @@ void console_shell_run(void)
 			shell_feed(&shell, (uint8_t)c);
 			last_input = rdtsc();
 		} else if (tsc_to_ns(rdtsc() - last_input) > IDLE_POLL_US * 1000ULL) {
-			irq_enable_and_halt();	/* the timer tick wakes us */
+			cpu_idle_once();	/* guests, or HLT until the tick */
 		} else {
 			cpu_relax();
 		}

@@ -12,4 +12,9 @@ extern bool acpi_ok;
 /* The serial-console shell; runs on the boot CPU and never returns. */
 void __attribute__((noreturn)) console_shell_run(void);
 
+struct shell_cmd;
+/* Add commands to the console shell (before console_shell_run()); higher
+ * layers (vmm) bring their own. 0 or -E_NOMEM when the table is full. */
+int console_add_commands(const struct shell_cmd *cmds, size_t n);
+
 #endif

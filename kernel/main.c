@@ -3,7 +3,7 @@
  *
  *   serial console -> boot-info check -> GDT/IDT/per-CPU -> memory ->
  *   own page tables -> ACPI -> LAPIC and time -> VMX -> other CPUs ->
- *   PCI -> shell
+ *   PCI -> domains (vmm/) -> shell
  *
  * A failure that leaves Keel unable to run (no memory map, no memory) is
  * reported on the console and stops; anything else is reported and Keel
@@ -25,6 +25,7 @@
 #include "kernel/settings.h"
 #include "kernel/smp.h"
 #include "kernel/time.h"
+#include "vmm/vmm.h"
 
 const struct bootinfo *boot_info;
 struct acpi_info acpi;
@@ -123,5 +124,6 @@ void kmain(const struct bootinfo *bi)
 	smp_boot_aps(bi);
 	pci_init(acpi_ok ? &acpi : NULL);
 	irq_enable();
+	vmm_init();
 	console_shell_run();
 }

@@ -38,6 +38,8 @@ struct percpu {
 	uint64_t vmxon_region;	/* physical, 0 when VMX is off */
 	bool vmx_on;
 	int vmx_error;		/* why VMXON failed, as a negative E_* */
+	uint64_t tlb_generation;	/* EPT/VPID flushes seen (vmm/sched.c) */
+	volatile bool idle;	/* halted with nothing to run */
 };
 
 extern struct percpu cpus[MAX_CPUS];

@@ -177,10 +177,27 @@ void smp_irq_init(void)
 	irq_register(VEC_IPI_CALL, ipi_call);
 }
 
+static void (*idle_handler)(void);
+
+void smp_set_idle_handler(void (*fn)(void))
+{
+	__atomic_store_n(&idle_handler, fn, __ATOMIC_RELEASE);
+}
+
+void cpu_idle_once(void)
+{
+	void (*fn)(void) = __atomic_load_n(&idle_handler, __ATOMIC_ACQUIRE);
+
+	if (fn)
+		fn();
+	else
+		irq_enable_and_halt();
+}
+
 void __attribute__((noreturn)) cpu_idle_loop(void)
 {
 	for (;;)
-		irq_enable_and_halt();
+		cpu_idle_once();
 }
 
 static void __attribute__((noreturn)) ap_entry(struct percpu *p)

@@ -27,7 +27,12 @@ int smp_call(uint32_t cpu, void (*fn)(void *), void *arg);
 /* Register the timer tick and IPI handlers (once). */
 void smp_irq_init(void);
 
-/* The per-CPU idle loop; never returns. */
+/* The per-CPU idle loop; never returns. It calls the idle handler, or
+ * halts until the next interrupt when there is none. */
 void __attribute__((noreturn)) cpu_idle_loop(void);
+/* One round of "nothing else to do" on this CPU (the idle handler or HLT). */
+void cpu_idle_once(void);
+/* Install what idle CPUs do (the vCPU scheduler); a higher layer calls it. */
+void smp_set_idle_handler(void (*fn)(void));
 
 #endif

@@ -1,0 +1,270 @@
+/*
+ * The shell's domain commands: list, start, destroy, dominfo, console.
+ * Names, layouts and messages follow virsh; Keel adds an "Exit status"
+ * and a "Reason" line to dominfo.
+ */
+#include "drivers/uart.h"
+#include "kernel/errno.h"
+#include "kernel/kernel.h"
+#include "kernel/log.h"
+#include "kernel/shell.h"
+#include "kernel/smp.h"
+#include "kernel/time.h"
+#include "vmm/vmm.h"
+
+#define CTRL_RIGHT_BRACKET	0x1d	/* virsh console's escape */
+#define CONSOLE_CHUNK		256
+#define NAME_COL_MIN		4
+#define STATE_COL_MIN		5
+#define ID_COL			2
+
+static const struct shell_group grp_domain = { "domain", "Domain Management" };
+
+static bool active(const struct domain *d)
+{
+	return d->state == DOM_RUNNING || d->state == DOM_PAUSED;
+}
+
+static const struct shell_opt list_opts[] = {
+	{ "all", SHELL_OPT_BOOL, 0, "list inactive & active domains" },
+	{ "inactive", SHELL_OPT_BOOL, 0, "list inactive domains" },
+	{ NULL, 0, 0, NULL },
+};
+
+static void dashes(struct shell *sh, size_t n)
+{
+	while (n--)
+		shell_write(sh, "-", 1);
+	shell_write(sh, "\n", 1);
+}
+
+/* virsh's table: columns as wide as their widest cell, three spaces apart. */
+static int cmd_list(struct shell *sh, const struct shell_args *a)
+{
+	bool all = shell_arg_bool(a, "all"), inactive = shell_arg_bool(a, "inactive");
+	size_t name_w = NAME_COL_MIN, state_w = STATE_COL_MIN;
+	bool show[MAX_DOMAINS];
+
+	for (unsigned i = 0; i < nr_domains; i++) {
+		struct domain *d = domains[i];
+
+		show[i] = all || (inactive ? !active(d) : active(d));
+		if (show[i]) {
+			name_w = MAX(name_w, strlen(d->cfg.name));
+			state_w = MAX(state_w, strlen(domain_state_name(d)));
+		}
+	}
+	shell_printf(sh, " %-*s   %-*s   %s\n", ID_COL, "Id", (int)name_w, "Name", "State");
+	dashes(sh, 1 + ID_COL + 3 + name_w + 3 + state_w + 2);
+	for (unsigned i = 0; i < nr_domains; i++) {
+		struct domain *d = domains[i];
+		char id[12] = "-";
+
+		if (!show[i])
+			continue;
+		if (d->id >= 0)
+			ksnprintf(id, sizeof(id), "%d", d->id);
+		shell_printf(sh, " %-*s   %-*s   %s\n", ID_COL, id, (int)name_w, d->cfg.name,
+			     domain_state_name(d));
+	}
+	shell_write(sh, "\n", 1);
+	return 0;
+}
+
+static const struct shell_opt domain_opt[] = {
+	{ "domain", SHELL_OPT_STRING, SHELL_OPT_REQUIRED | SHELL_OPT_POSITIONAL,
+	  "domain name, id or uuid" },
+	{ NULL, 0, 0, NULL },
+};
+
+static struct domain *lookup(struct shell *sh, const struct shell_args *a)
+{
+	const char *key = shell_arg_str(a, "domain");
+	struct domain *d = domain_find(key);
+
+	if (!d)
+		shell_error(sh, "failed to get domain '%s'", key);
+	return d;
+}
+
+static int cmd_start(struct shell *sh, const struct shell_args *a)
+{
+	struct domain *d = lookup(sh, a);
+	char why[160];
+	int err;
+
+	if (!d)
+		return -E_NOENT;
+	if (active(d)) {
+		shell_error(sh, "Domain '%s' is already active", d->cfg.name);
+		return -E_BUSY;
+	}
+	err = domain_start(d, why, sizeof(why));
+	if (err) {
+		shell_error(sh, "Failed to start domain '%s'\nerror: %s", d->cfg.name, why);
+		return err;
+	}
+	shell_printf(sh, "Domain '%s' started\n\n", d->cfg.name);
+	return 0;
+}
+
+static int cmd_destroy(struct shell *sh, const struct shell_args *a)
+{
+	struct domain *d = lookup(sh, a);
+	int err;
+
+	if (!d)
+		return -E_NOENT;
+	err = domain_destroy(d);
+	if (err == -E_INVAL) {
+		shell_error(sh, "Failed to destroy domain '%s'\nerror: Requested operation is not "
+			    "valid: domain is not running", d->cfg.name);
+		return err;
+	}
+	if (err) {
+		shell_error(sh, "Failed to destroy domain '%s'\nerror: its vCPUs did not stop (%s)",
+			    d->cfg.name, err_str(err));
+		return err;
+	}
+	shell_printf(sh, "Domain '%s' destroyed\n\n", d->cfg.name);
+	return 0;
+}
+
+static uint64_t cpu_time_ns(struct domain *d)
+{
+	uint64_t tsc = 0;
+
+	if (!active(d))
+		return tsc_to_ns(d->last_cpu_tsc);
+	for (uint32_t i = 0; i < d->nr_vcpus; i++)
+		tsc += d->vcpus[i]->run_tsc;
+	return tsc_to_ns(tsc);
+}
+
+#define INFO(sh, label, fmt, ...) shell_printf(sh, "%-15s " fmt "\n", label ":", __VA_ARGS__)
+
+static int cmd_dominfo(struct shell *sh, const struct shell_args *a)
+{
+	struct domain *d = lookup(sh, a);
+	char uuid[UUID_STR_LEN + 1], id[12] = "-";
+	uint64_t ns;
+
+	if (!d)
+		return -E_NOENT;
+	if (d->id >= 0)
+		ksnprintf(id, sizeof(id), "%d", d->id);
+	uuid_format(d->cfg.uuid, uuid);
+	INFO(sh, "Id", "%s", id);
+	INFO(sh, "Name", "%s", d->cfg.name);
+	INFO(sh, "UUID", "%s", uuid);
+	INFO(sh, "OS Type", "%s", "hvm");
+	INFO(sh, "State", "%s", domain_state_name(d));
+	INFO(sh, "CPU(s)", "%u", d->cfg.vcpus);
+	if (active(d)) {
+		ns = cpu_time_ns(d);
+		INFO(sh, "CPU time", "%lu.%lus", ns / 1000000000, ns / 100000000 % 10);
+	}
+	INFO(sh, "Max memory", "%lu KiB", d->cfg.memory_bytes / KiB);
+	INFO(sh, "Used memory", "%lu KiB", active(d) ? d->cfg.current_memory_bytes / KiB : 0UL);
+	INFO(sh, "Persistent", "%s", "yes");
+	INFO(sh, "Autostart", "%s", d->autostart ? "enable" : "disable");
+	INFO(sh, "Managed save", "%s", "no");
+	INFO(sh, "Security model", "%s", "none");
+	INFO(sh, "Security DOI", "%s", "0");
+	if (!active(d) && d->exit_status >= 0)
+		INFO(sh, "Exit status", "%ld", d->exit_status);
+	if (d->reason[0])
+		INFO(sh, d->state == DOM_CRASHED ? "Crash reason" : "Reason", "%s", d->reason);
+	shell_write(sh, "\n", 1);
+	return 0;
+}
+
+/* Copy what the guest wrote since *pos to the console; false when there
+ * was nothing. */
+static bool drain(struct domain *d, uint64_t *pos)
+{
+	uint8_t buf[CONSOLE_CHUNK];
+	uint64_t lost;
+	size_t n = con_ring_read(&d->uart.out, pos, buf, sizeof(buf), &lost);
+	char note[64];
+
+	if (lost) {
+		ksnprintf(note, sizeof(note), "\r\n[console: %lu bytes dropped]\r\n", lost);
+		console_write(note, strlen(note));
+	}
+	if (n)
+		console_write((const char *)buf, n);
+	return n > 0;
+}
+
+static void attach(struct domain *d, uint64_t pos)
+{
+	int c;
+
+	for (;;) {
+		bool busy = drain(d, &pos);
+
+		if (!active(d)) {
+			while (drain(d, &pos))
+				;
+			return;
+		}
+		c = uart_getc();
+		if (c == CTRL_RIGHT_BRACKET)
+			return;
+		if (c >= 0) {
+			uint8_t byte = (uint8_t)c;
+
+			vuart_receive(&d->uart, &byte, 1);
+			domain_wake(d);
+			busy = true;
+		}
+		if (!busy)
+			cpu_idle_once();
+	}
+}
+
+static int cmd_console(struct shell *sh, const struct shell_args *a)
+{
+	struct domain *d = lookup(sh, a);
+	uint64_t pos;
+
+	if (!d)
+		return -E_NOENT;
+	pos = con_ring_oldest(&d->uart.out);
+	if (!active(d)) {
+		shell_printf(sh, "Domain '%s' is not running; its last output:\n", d->cfg.name);
+		while (drain(d, &pos))
+			;
+		shell_write(sh, "\n", 1);
+		return 0;
+	}
+	shell_printf(sh, "Connected to domain '%s'\nEscape character is ^] (Ctrl + ])\n",
+		     d->cfg.name);
+	attach(d, pos);
+	shell_write(sh, "\n", 1);
+	return 0;
+}
+
+static const struct shell_cmd domain_commands[] = {
+	{ "list", &grp_domain, "list domains",
+	  "Returns list of domains: by default the active ones.", list_opts, cmd_list },
+	{ "start", &grp_domain, "start a (previously defined) inactive domain",
+	  "Start a domain defined in the configuration directory.", domain_opt, cmd_start },
+	{ "destroy", &grp_domain, "destroy (stop) a domain",
+	  "Forcefully stop a domain: its vCPUs stop at once and its memory is freed.",
+	  domain_opt, cmd_destroy },
+	{ "dominfo", &grp_domain, "domain information",
+	  "Returns basic information about the domain, with its exit status and the "
+	  "reason it stopped when it is not running.", domain_opt, cmd_dominfo },
+	{ "console", &grp_domain, "connect to the guest console",
+	  "Shows the domain's serial output so far, then passes keystrokes to it until "
+	  "Ctrl+]. For a domain that is not running, prints the output of its last run.",
+	  domain_opt, cmd_console },
+};
+
+void vmm_commands_init(void)
+{
+	if (console_add_commands(domain_commands, ARRAY_SIZE(domain_commands)))
+		pr_err("vmm: the shell's command table is full\n");
+}

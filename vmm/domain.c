@@ -1,0 +1,417 @@
+/*
+ * Domain lifecycle: define, start, stop, tear down.
+ *
+ * Stopping is asynchronous because the vCPUs may be on other CPUs: any CPU
+ * may call domain_stop() (the shell's destroy, a guest writing the
+ * debug-exit port, a triple fault). It records the reason and parks the
+ * vCPUs that are not on a CPU; each running vCPU notices the flag at its
+ * next exit (the slice timer bounds that) and leaves; the last one to
+ * leave frees the domain's memory, EPT and vCPUs. The output history of
+ * the UART is kept so that `console` can show a stopped domain's last run.
+ */
+#include "arch/cpu.h"
+#include "kernel/bootinfo.h"
+#include "kernel/errno.h"
+#include "kernel/kernel.h"
+#include "kernel/log.h"
+#include "kernel/mm.h"
+#include "kernel/time.h"
+#include "vmm/exit.h"
+#include "vmm/multiboot.h"
+#include "vmm/vmm.h"
+
+#define DEBUG_EXIT_PORT		0xf4
+#define DEBUG_EXIT_PORTS	4
+#define MB_BOOT_MAGIC		0x2badb002u
+#define LOW_RAM_END		0x9fc00ULL	/* conventional memory, as on a PC */
+#define BIOS_AREA		0xf0000ULL
+#define EXTENDED_RAM		0x100000ULL
+#define DESTROY_WAIT_NS		5000000000ULL
+
+struct domain *domains[MAX_DOMAINS];
+unsigned nr_domains;
+static int next_id = 1;
+
+struct domain *domain_find(const char *key)
+{
+	uint64_t id;
+	bool numeric = !kstrtou64(key, &id);
+	uint8_t uuid[UUID_LEN];
+	bool is_uuid = !uuid_parse(key, uuid);
+
+	for (unsigned i = 0; i < nr_domains; i++) {
+		struct domain *d = domains[i];
+
+		if (!strcmp(d->cfg.name, key) || (numeric && d->id >= 0 && (uint64_t)d->id == id) ||
+		    (is_uuid && !memcmp(d->cfg.uuid, uuid, UUID_LEN)))
+			return d;
+	}
+	return NULL;
+}
+
+int domain_define(const struct dom_config *cfg, const char *file, struct domain **out)
+{
+	struct domain *d;
+
+	for (unsigned i = 0; i < nr_domains; i++)
+		if (!strcmp(domains[i]->cfg.name, cfg->name) ||
+		    !memcmp(domains[i]->cfg.uuid, cfg->uuid, UUID_LEN))
+			return -E_EXIST;
+	if (nr_domains >= MAX_DOMAINS)
+		return -E_NOMEM;
+	d = kzalloc(sizeof(*d));
+	if (!d)
+		return -E_NOMEM;
+	d->cfg = *cfg;
+	ksnprintf(d->file, sizeof(d->file), "%s", file);
+	d->id = -1;
+	d->exit_status = -1;
+	d->state = DOM_SHUTOFF;
+	vuart_init(&d->uart);
+	domains[nr_domains++] = d;
+	if (out)
+		*out = d;
+	return 0;
+}
+
+const char *domain_state_name(struct domain *d)
+{
+	switch (d->state) {
+	case DOM_RUNNING:
+		for (uint32_t i = 0; i < d->nr_vcpus; i++)
+			if (d->vcpus[i]->state == VCPU_RUNNING || d->vcpus[i]->state == VCPU_RUNNABLE)
+				return "running";
+		return "idle";
+	case DOM_PAUSED:
+		return "paused";
+	case DOM_CRASHED:
+		return "crashed";
+	default:
+		return "shut off";
+	}
+}
+
+/* ---- devices every domain has */
+
+/* QEMU's isa-debug-exit: writing V ends the run with status (V << 1) | 1. */
+static int debug_exit_write(void *ctx, uint64_t off, unsigned size, uint64_t val)
+{
+	struct domain *d = ctx;
+
+	(void)off;
+	(void)size;
+	domain_stop(d, DOM_SHUTOFF, (int64_t)(((val & 0xffffffffULL) << 1) | 1),
+		    "the guest wrote 0x%lx to the debug-exit port", val);
+	return 0;
+}
+
+static const struct io_ops debug_exit_ops = { NULL, debug_exit_write };
+
+static int add_devices(struct domain *d)
+{
+	int err;
+
+	memset(&d->pio, 0, sizeof(d->pio));
+	memset(&d->mmio, 0, sizeof(d->mmio));
+	err = io_register(&d->pio, VUART_PORT, VUART_PORTS, &vuart_ops, &d->uart, "uart");
+	if (!err)
+		err = io_register(&d->pio, DEBUG_EXIT_PORT, DEBUG_EXIT_PORTS, &debug_exit_ops, d,
+				  "debug-exit");
+	return err;
+}
+
+/* ---- resources of a run */
+
+static void free_run(struct domain *d)
+{
+	for (uint32_t i = 0; i < d->nr_vcpus; i++)
+		if (d->vcpus[i])
+			vcpu_destroy(d->vcpus[i]);
+	d->nr_vcpus = 0;
+	gmem_free(&d->mem);
+	ept_destroy(&d->ept);
+	if (d->io_bitmap)
+		page_free(d->io_bitmap, 1);
+	if (d->msr_bitmap)
+		page_free(d->msr_bitmap, 0);
+	d->io_bitmap = d->msr_bitmap = 0;
+	sched_flush_tlbs();	/* the EPT pages and VPIDs may come back */
+}
+
+static int alloc_run(struct domain *d)
+{
+	int err = ept_init(&d->ept);
+
+	if (!err)
+		err = gmem_alloc(&d->mem, d->cfg.memory_bytes, &d->ept);
+	if (err)
+		return err;
+	d->io_bitmap = page_alloc(1);
+	d->msr_bitmap = page_alloc(0);
+	if (!d->io_bitmap || !d->msr_bitmap)
+		return -E_NOMEM;
+	memset((void *)d->io_bitmap, 0xff, 2 * PAGE_SIZE);	/* every port exits */
+	msr_bitmap_init(d->msr_bitmap);
+	return add_devices(d);
+}
+
+/* The guest's physical memory map, as a PC firmware would report it. */
+static unsigned memory_map(const struct domain *d, struct guest_region *r)
+{
+	const struct guest_mem *m = &d->mem;
+	unsigned n = 0;
+
+	r[n++] = (struct guest_region){ 0, MIN(LOW_RAM_END, m->low_top), MB_MEM_USABLE };
+	if (m->low_top > LOW_RAM_END)
+		r[n++] = (struct guest_region){ LOW_RAM_END, 0xa0000 - LOW_RAM_END, MB_MEM_RESERVED };
+	if (m->low_top > BIOS_AREA)
+		r[n++] = (struct guest_region){ BIOS_AREA, EXTENDED_RAM - BIOS_AREA, MB_MEM_RESERVED };
+	if (m->low_top > EXTENDED_RAM)
+		r[n++] = (struct guest_region){ EXTENDED_RAM, m->low_top - EXTENDED_RAM, MB_MEM_USABLE };
+	if (m->size > m->low_top)
+		r[n++] = (struct guest_region){ GMEM_HIGH_BASE, m->size - m->low_top, MB_MEM_USABLE };
+	return n;
+}
+
+static int mb_write(void *ctx, uint64_t gpa, const void *src, size_t len)
+{
+	return gmem_write(ctx, gpa, src, len);
+}
+
+static int mb_zero(void *ctx, uint64_t gpa, size_t len)
+{
+	return gmem_zero(ctx, gpa, len);
+}
+
+static int load_kernel(struct domain *d, struct mb_result *res, char *why, size_t whylen)
+{
+	const struct boot_file *k = bootinfo_file(boot_info, d->cfg.kernel);
+	struct mb_module mods[DOM_MAX_MODULES];
+	struct guest_region regions[8];
+	struct mb_guest g = { regions, 0, mb_write, mb_zero, &d->mem };
+	static char cmdline[DOM_FILE_MAX + DOM_CMDLINE_MAX + 1];	/* the shell's CPU only */
+
+	if (!k) {
+		ksnprintf(why, whylen, "kernel '%s' is not on the boot partition", d->cfg.kernel);
+		return -E_NOENT;
+	}
+	for (unsigned i = 0; i < d->cfg.nr_initrd; i++) {
+		const struct boot_file *f = bootinfo_file(boot_info, d->cfg.initrd[i]);
+
+		if (!f) {
+			ksnprintf(why, whylen, "initrd '%s' is not on the boot partition",
+				  d->cfg.initrd[i]);
+			return -E_NOENT;
+		}
+		mods[i] = (struct mb_module){ (const void *)f->addr, f->size, d->cfg.initrd[i] };
+	}
+	g.nr_regions = memory_map(d, regions);
+	/* Like QEMU and GRUB: the kernel's own name comes first. */
+	ksnprintf(cmdline, sizeof(cmdline), "%s%s%s", d->cfg.kernel, d->cfg.cmdline[0] ? " " : "",
+		  d->cfg.cmdline);
+	return mb_load((const void *)k->addr, k->size, cmdline, mods, d->cfg.nr_initrd,
+		       &g, res, why, whylen);
+}
+
+static int create_vcpus(struct domain *d, const struct mb_result *res)
+{
+	for (uint32_t i = 0; i < d->cfg.vcpus; i++) {
+		struct vcpu *v = vcpu_create(d, i);
+
+		if (!v)
+			return -E_NOMEM;
+		d->vcpus[d->nr_vcpus++] = v;
+		/* Without an emulated local APIC nothing can start the others
+		 * yet: they wait for a start-up IPI, like a real AP. */
+		v->state = i ? VCPU_WAIT_SIPI : VCPU_STOPPED;
+	}
+	vcpu_set_protected_entry(d->vcpus[0], res->entry, MB_BOOT_MAGIC, res->mbi);
+	return 0;
+}
+
+static void mark_running(struct domain *d)
+{
+	uint64_t flags = spin_lock_irqsave(&d->lock);
+
+	d->state = DOM_RUNNING;
+	d->id = next_id++;
+	d->stopping = false;
+	d->reason[0] = '\0';
+	d->exit_status = -1;
+	d->start_tsc = rdtsc();
+	d->empty_bus_logged = 0;
+	spin_unlock_irqrestore(&d->lock, flags);
+}
+
+int domain_start(struct domain *d, char *why, size_t whylen)
+{
+	struct mb_result res;
+	int err;
+
+	why[0] = '\0';
+	if (!vmx_caps.usable) {
+		ksnprintf(why, whylen, "this machine cannot run guests: %s", vmx_caps.reason);
+		return -E_NOTSUP;
+	}
+	if (d->state == DOM_RUNNING || d->state == DOM_PAUSED) {
+		ksnprintf(why, whylen, "domain is already active");
+		return -E_BUSY;
+	}
+	vuart_reset(&d->uart);
+	err = alloc_run(d);
+	if (err)
+		ksnprintf(why, whylen, "cannot allocate %lu MiB for the guest: %s",
+			  d->cfg.memory_bytes / MiB, err_str(err));
+	if (!err)
+		err = load_kernel(d, &res, why, whylen);
+	if (!err && (err = create_vcpus(d, &res)))
+		ksnprintf(why, whylen, "cannot create the vCPUs: %s", err_str(err));
+	if (err) {
+		free_run(d);
+		pr_err("domain %s: cannot start: %s\n", d->cfg.name, why);
+		return err;
+	}
+	mark_running(d);
+	pr_info("domain %s: started (id %d, %lu MiB, %u vCPU%s, kernel %s)\n", d->cfg.name, d->id,
+		d->cfg.memory_bytes / MiB, d->cfg.vcpus, d->cfg.vcpus == 1 ? "" : "s", d->cfg.kernel);
+	sched_enqueue(d->vcpus[0]);
+	return 0;
+}
+
+/* ---- stopping */
+
+static void log_exit_counts(struct domain *d)
+{
+	char buf[512];
+	size_t n = 0;
+
+	for (unsigned r = 0; r < EXIT_REASON_COUNT && n < sizeof(buf); r++)
+		if (d->last_exits[r])
+			n += (size_t)ksnprintf(buf + n, sizeof(buf) - n, "%s%s %lu", n ? ", " : "",
+					       vmexit_reason_name(r), d->last_exits[r]);
+	pr_info("domain %s: exits: %s\n", d->cfg.name, n ? buf : "none");
+}
+
+static void collect_stats(struct domain *d)
+{
+	memset(d->last_exits, 0, sizeof(d->last_exits));
+	d->last_cpu_tsc = 0;
+	for (uint32_t i = 0; i < d->nr_vcpus; i++) {
+		struct vcpu *v = d->vcpus[i];
+
+		for (unsigned r = 0; r < EXIT_REASON_COUNT; r++)
+			d->last_exits[r] += v->exits[r];
+		d->last_cpu_tsc += v->run_tsc;
+	}
+}
+
+static enum dom_action action_for(struct domain *d)
+{
+	if (d->stop_state == DOM_CRASHED)
+		return d->cfg.on_crash;
+	if (d->exit_status >= 0)
+		return d->cfg.on_poweroff;
+	return DOM_ACTION_DESTROY;	/* the operator's destroy */
+}
+
+static void teardown(struct domain *d)
+{
+	bool restart = action_for(d) == DOM_ACTION_RESTART;
+	uint64_t flags;
+	char why[160];
+
+	collect_stats(d);
+	free_run(d);
+	flags = spin_lock_irqsave(&d->lock);
+	d->state = d->stop_state;
+	d->id = -1;
+	d->stop_tsc = rdtsc();
+	d->stopping = false;
+	spin_unlock_irqrestore(&d->lock, flags);
+	log_exit_counts(d);
+	if (restart) {
+		pr_info("domain %s: restarting (on_%s=restart)\n", d->cfg.name,
+			d->stop_state == DOM_CRASHED ? "crash" : "poweroff");
+		domain_start(d, why, sizeof(why));
+	}
+}
+
+static bool all_stopped(struct domain *d)
+{
+	for (uint32_t i = 0; i < d->nr_vcpus; i++)
+		if (d->vcpus[i]->state != VCPU_STOPPED)
+			return false;
+	return true;
+}
+
+void domain_vcpu_stopped(struct vcpu *v)
+{
+	struct domain *d = v->dom;
+	uint64_t flags = spin_lock_irqsave(&d->lock);
+	bool last;
+
+	v->state = VCPU_STOPPED;
+	last = all_stopped(d);
+	spin_unlock_irqrestore(&d->lock, flags);
+	if (last)
+		teardown(d);
+}
+
+void domain_stop(struct domain *d, enum dom_state final, int64_t exit_status, const char *fmt, ...)
+{
+	uint64_t flags = spin_lock_irqsave(&d->lock);
+	bool last;
+	va_list ap;
+
+	if (d->state != DOM_RUNNING || d->stopping) {
+		spin_unlock_irqrestore(&d->lock, flags);
+		return;
+	}
+	d->stopping = true;
+	d->stop_state = final;
+	d->exit_status = exit_status;
+	va_start(ap, fmt);
+	kvsnprintf(d->reason, sizeof(d->reason), fmt, ap);
+	va_end(ap);
+	for (uint32_t i = 0; i < d->nr_vcpus; i++)
+		if (d->vcpus[i]->state == VCPU_HALTED || d->vcpus[i]->state == VCPU_WAIT_SIPI)
+			d->vcpus[i]->state = VCPU_STOPPED;
+	last = all_stopped(d);
+	spin_unlock_irqrestore(&d->lock, flags);
+	if (final == DOM_CRASHED)
+		pr_err("domain %s: crashed: %s\n", d->cfg.name, d->reason);
+	else if (exit_status >= 0)
+		pr_info("domain %s: shut off: %s, exit status %ld\n", d->cfg.name, d->reason,
+			exit_status);
+	else
+		pr_info("domain %s: shut off: %s\n", d->cfg.name, d->reason);
+	if (last)
+		teardown(d);
+}
+
+int domain_destroy(struct domain *d)
+{
+	uint64_t deadline = time_since_boot_ns() + DESTROY_WAIT_NS;
+
+	if (d->state != DOM_RUNNING && d->state != DOM_PAUSED)
+		return -E_INVAL;
+	domain_stop(d, DOM_SHUTOFF, -1, "destroyed by the operator");
+	while (d->state == DOM_RUNNING && time_since_boot_ns() < deadline)
+		sched_idle_once();
+	return d->state == DOM_RUNNING ? -E_TIMEDOUT : 0;
+}
+
+void domain_wake(struct domain *d)
+{
+	uint64_t flags = spin_lock_irqsave(&d->lock);
+
+	for (uint32_t i = 0; d->state == DOM_RUNNING && !d->stopping && i < d->nr_vcpus; i++) {
+		struct vcpu *v = d->vcpus[i];
+
+		if (v->state == VCPU_HALTED)
+			sched_enqueue(v);
+		else
+			v->wake = true;
+	}
+	spin_unlock_irqrestore(&d->lock, flags);
+}

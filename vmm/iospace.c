@@ -1,0 +1,75 @@
+/*
+ * Device address-space registry (see iospace.h). The table is small and
+ * sorted, so a lookup is a binary search.
+ */
+#include "kernel/errno.h"
+#include "vmm/iospace.h"
+
+uint64_t io_all_ones(unsigned size)
+{
+	return size >= 8 ? ~0ULL : (1ULL << (8 * size)) - 1;
+}
+
+static bool overlaps(const struct io_range *r, uint64_t base, uint64_t len)
+{
+	return base < r->base + r->len && r->base < base + len;
+}
+
+int io_register(struct iospace *s, uint64_t base, uint64_t len, const struct io_ops *ops,
+		void *ctx, const char *name)
+{
+	unsigned i;
+
+	if (!len || base + len < base || !ops)
+		return -E_INVAL;
+	if (s->nr >= IOSPACE_MAX_RANGES)
+		return -E_NOMEM;
+	for (i = 0; i < s->nr; i++)
+		if (overlaps(&s->ranges[i], base, len))
+			return -E_EXIST;
+	for (i = s->nr; i > 0 && s->ranges[i - 1].base > base; i--)
+		s->ranges[i] = s->ranges[i - 1];
+	s->ranges[i] = (struct io_range){ base, len, ops, ctx, name };
+	s->nr++;
+	return 0;
+}
+
+const struct io_range *io_find(const struct iospace *s, uint64_t addr, unsigned size)
+{
+	unsigned lo = 0, hi = s->nr;
+
+	while (lo < hi) {
+		unsigned mid = (lo + hi) / 2;
+		const struct io_range *r = &s->ranges[mid];
+
+		if (addr < r->base)
+			hi = mid;
+		else if (addr - r->base >= r->len)
+			lo = mid + 1;
+		else
+			return size <= r->len - (addr - r->base) ? r : NULL;
+	}
+	return NULL;
+}
+
+int io_access(struct iospace *s, uint64_t addr, unsigned size, bool write, uint64_t *val)
+{
+	const struct io_range *r = io_find(s, addr, size);
+
+	if (!r) {
+		if (write) {
+			s->unclaimed_writes++;
+		} else {
+			s->unclaimed_reads++;
+			*val = io_all_ones(size);
+		}
+		return 1;
+	}
+	if (write)
+		return r->ops->write ? r->ops->write(r->ctx, addr - r->base, size, *val) : 0;
+	if (!r->ops->read) {
+		*val = io_all_ones(size);
+		return 0;
+	}
+	return r->ops->read(r->ctx, addr - r->base, size, val);
+}
