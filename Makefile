@@ -137,10 +137,10 @@ $(BUILD)/unit/%: tests/unit/%.c $(PURE_HOBJS)
 
 unit: $(UNIT_BINS)
 
-test: deps image unit
+test: deps image unit guests
 	$(PYTHON) tests/run.py --build $(BUILD) --image $(IMG) $(if $(EMU),--emu $(EMU))
 
-systest: deps image
+systest: deps image guests
 	$(PYTHON) tests/run.py --build $(BUILD) --image $(IMG) --no-unit $(if $(EMU),--emu $(EMU))
 
 coverage: deps unit

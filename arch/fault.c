@@ -81,6 +81,9 @@ void trap_exception(struct trap_frame *f)
 	struct percpu *cpu = this_cpu();
 	const char *name = exception_names[f->vector];
 
+	/* The dump goes straight to the console: the shell's CPU may be the
+	 * one stopping, and then nobody would print queued lines. */
+	log_defer_console(false);
 	pr_err("EXCEPTION %s (vector %lu, error code 0x%lx) on CPU %u\n",
 	       name ? name : "reserved", f->vector, f->error, cpu ? cpu->id : 0);
 	dump_registers(f);

@@ -16,6 +16,7 @@
 
 #define IDLE_POLL_US	50000	/* keep polling this long after input */
 #define CONSOLE_MAX_COMMANDS	64
+#define ERASE_LINE		"\r\x1b[K"	/* to column 0, clear the row */
 
 static const struct shell_group grp_host = { "host", "Host and Hypervisor" };
 static const struct shell_group grp_debug = { "debug", "Debugging" };
@@ -165,9 +166,14 @@ void console_shell_run(void)
 	pr_info("keel: ready in %lu ms since power-on; the console is open (no password set)\n",
 		tsc_to_ns(rdtsc()) / 1000000);
 	shell_start(&shell);
+	log_defer_console(true);
 	for (;;) {
 		c = uart_getc();
-		if (c >= 0) {
+		if (c < 0 && log_console_pending()) {
+			console_write(ERASE_LINE, sizeof(ERASE_LINE) - 1);
+			log_flush_console();
+			shell_redraw(&shell);
+		} else if (c >= 0) {
 			shell_feed(&shell, (uint8_t)c);
 			last_input = rdtsc();
 		} else if (tsc_to_ns(rdtsc() - last_input) > IDLE_POLL_US * 1000ULL) {

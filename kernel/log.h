@@ -27,6 +27,11 @@ void log_printf(enum log_level lvl, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 /* Write the whole log through fn, in chunks. */
 void log_dump(void (*fn)(void *ctx, const char *s, size_t n), void *ctx);
+/* While deferred, console lines wait in a queue (16 KiB; the oldest are
+ * dropped) for log_flush_console(); turning it off flushes them. */
+void log_defer_console(bool on);
+bool log_console_pending(void);
+void log_flush_console(void);
 /* Raw console output that bypasses the log (shell echo). */
 void console_write(const char *s, size_t n);
 

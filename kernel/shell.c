@@ -591,6 +591,11 @@ enum shell_status shell_feed(struct shell *sh, uint8_t byte)
 	return SHELL_RUNNING;
 }
 
+void shell_redraw(struct shell *sh)
+{
+	lineedit_refresh(&sh->ed);
+}
+
 void shell_start(struct shell *sh)
 {
 	lineedit_start(&sh->ed);

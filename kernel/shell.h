@@ -132,6 +132,10 @@ void shell_start(struct shell *sh);
  * unless the session ended. */
 enum shell_status shell_feed(struct shell *sh, uint8_t byte);
 
+/* Print the prompt and the line being typed again, on a fresh row (after
+ * other output went to the terminal). */
+void shell_redraw(struct shell *sh);
+
 /* Run one line. Returns the command's result (0, a negative E_* code or
  * SHELL_EXIT), or a negative code if the line did not parse; 0 for empty
  * and comment lines. Not reentrant: a command must not call it. */

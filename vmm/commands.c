@@ -173,8 +173,10 @@ static int cmd_dominfo(struct shell *sh, const struct shell_args *a)
 	INFO(sh, "Security DOI", "%s", "0");
 	if (!active(d) && d->exit_status >= 0)
 		INFO(sh, "Exit status", "%ld", d->exit_status);
-	if (d->reason[0])
-		INFO(sh, d->state == DOM_CRASHED ? "Crash reason" : "Reason", "%s", d->reason);
+	if (d->reason[0] && d->state == DOM_CRASHED)
+		INFO(sh, "Crash reason", "%s", d->reason);
+	else if (d->reason[0])
+		INFO(sh, "Reason", "%s", d->reason);
 	shell_write(sh, "\n", 1);
 	return 0;
 }

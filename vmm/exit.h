@@ -42,6 +42,9 @@ enum exit_action handle_xsetbv(struct vcpu *v, const struct vmexit *e);
 int vcpu_write_cr0(struct vcpu *v, uint64_t val);
 int vcpu_write_cr4(struct vcpu *v, uint64_t val);
 int vcpu_write_efer(struct vcpu *v, uint64_t val);
+/* CR0/CR4 as the guest reads them. */
+uint64_t vcpu_guest_cr0(void);
+uint64_t vcpu_guest_cr4(void);
 /* The CR0/CR4 bits the guest may not own (see vcpu_setup_vmcs). */
 uint64_t vcpu_cr0_host_mask(void);
 uint64_t vcpu_cr4_host_mask(void);

@@ -23,6 +23,22 @@
 #define LMSW_BITS		0xfULL	/* PE, MP, EM, TS */
 #define CR8_MASK		0xfULL
 
+/* What the guest reads from CR0/CR4: the read shadow for the bits Keel
+ * owns (the mask), the real register for the rest. */
+uint64_t vcpu_guest_cr0(void)
+{
+	uint64_t mask = vcpu_cr0_host_mask();
+
+	return (vmcs_read(VMCS_GUEST_CR0) & ~mask) | (vmcs_read(VMCS_CR0_SHADOW) & mask);
+}
+
+uint64_t vcpu_guest_cr4(void)
+{
+	uint64_t mask = vcpu_cr4_host_mask();
+
+	return (vmcs_read(VMCS_GUEST_CR4) & ~mask) | (vmcs_read(VMCS_CR4_SHADOW) & mask);
+}
+
 static bool pae_paging(uint64_t cr0, uint64_t cr4, uint64_t efer)
 {
 	return (cr0 & CR0_PG) && (cr4 & CR4_PAE) && !(efer & EFER_LMA);
@@ -55,8 +71,8 @@ static void set_long_mode(bool on, uint64_t *efer)
 
 int vcpu_write_cr0(struct vcpu *v, uint64_t val)
 {
-	uint64_t old = vmcs_read(VMCS_CR0_SHADOW);
-	uint64_t cr4 = vmcs_read(VMCS_CR4_SHADOW);
+	uint64_t old = vcpu_guest_cr0();
+	uint64_t cr4 = vcpu_guest_cr4();
 	uint64_t efer = vmcs_read(VMCS_GUEST_EFER);
 	uint64_t must1 = vmx_caps.cr0_fixed0 & ~(CR0_PE | CR0_PG);
 	uint64_t must0 = ~vmx_caps.cr0_fixed1 & 0xffffffffULL & ~(CR0_PE | CR0_PG);
@@ -84,7 +100,7 @@ int vcpu_write_cr4(struct vcpu *v, uint64_t val)
 {
 	uint64_t allowed = vmx_caps.cr4_fixed1 & ~(CR4_VMXE | CR4_SMXE | CR4_LA57);
 	uint64_t efer = vmcs_read(VMCS_GUEST_EFER);
-	uint64_t cr0 = vmcs_read(VMCS_CR0_SHADOW);
+	uint64_t cr0 = vcpu_guest_cr0();
 
 	if ((val & ~allowed) || ((efer & EFER_LMA) && !(val & CR4_PAE)))
 		return -E_INVAL;
@@ -102,7 +118,7 @@ int vcpu_write_efer(struct vcpu *v, uint64_t val)
 	(void)v;
 	if (val & ~(EFER_GUEST_WRITABLE | EFER_LMA))
 		return -E_INVAL;
-	if (((val ^ old) & EFER_LME) && (vmcs_read(VMCS_CR0_SHADOW) & CR0_PG))
+	if (((val ^ old) & EFER_LME) && (vcpu_guest_cr0() & CR0_PG))
 		return -E_INVAL;
 	vmcs_write(VMCS_GUEST_EFER, (val & EFER_GUEST_WRITABLE) | (old & EFER_LMA));
 	return 0;
@@ -147,7 +163,7 @@ enum exit_action handle_cr_access(struct vcpu *v, const struct vmexit *e)
 	unsigned cr = e->qual & CRQ_NUMBER_MASK;
 	unsigned type = (e->qual >> CRQ_TYPE_SHIFT) & CRQ_TYPE_MASK;
 	unsigned reg = (e->qual >> CRQ_GPR_SHIFT) & CRQ_GPR_MASK;
-	uint64_t cr0 = vmcs_read(VMCS_CR0_SHADOW), val = 0;
+	uint64_t cr0 = vcpu_guest_cr0(), val = 0;
 	int err;
 
 	switch (type) {

@@ -17,9 +17,12 @@ CPUID_HV_LEAF	equ 0x40000000
 SIG_KEEL	equ 'Keel'
 EAX_SEED	equ 0x11111111
 EDX_SEED	equ 0x22222222
+TSC_SPIN	equ 100000	; loop iterations between the two TSC reads
 
 section .bss
 under_keel:	resd 1
+after_eax:	resd 1		; EDX:EAX right after the access
+after_edx:	resd 1
 
 section .text
 main:
@@ -63,6 +66,8 @@ try_rdmsr:
 	TRY	.after
 	rdmsr
 .after:	END_TRY
+	mov	[after_eax], eax
+	mov	[after_edx], edx
 	jmp	report
 
 try_wrmsr:
@@ -73,6 +78,8 @@ try_wrmsr:
 	TRY	.after
 	wrmsr
 .after:	END_TRY
+	mov	[after_eax], eax
+	mov	[after_edx], edx
 	; fall through
 
 ; edx:eax = the registers after the access.
@@ -97,9 +104,9 @@ expect_gp:
 	je	.done
 	cmp	dword [trap_vector], VEC_GP
 	jne	.not_gp
-	cmp	eax, EAX_SEED
+	cmp	dword [after_eax], EAX_SEED
 	jne	.clobbered
-	cmp	edx, EDX_SEED
+	cmp	dword [after_edx], EDX_SEED
 	jne	.clobbered
 .done:	ret
 .not_gp:
@@ -115,6 +122,9 @@ check_tsc:
 	rdmsr
 	mov	esi, eax		; edi:esi = first reading
 	mov	edi, edx
+	mov	ecx, TSC_SPIN		; emulators may advance the TSC in steps
+.spin:	loop	.spin
+	mov	ecx, MSR_TSC
 	rdmsr
 	END_TRY
 	PUTS	"msr: IA32_TSC "

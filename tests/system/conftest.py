@@ -5,6 +5,8 @@ on its serial console (see tools/emu.py).
     qemu         QEMU/TCG, USB stick, 2 CPUs, 512 MiB (one per test module)
     qemu_fresh   a new QEMU of its own, for tests that reset the machine
     bochs        Bochs with emulated VT-x, ATA disk, 2 CPUs, 512 MiB
+    bochs_guests Bochs booting an image whose configuration runs every test
+                 guest of tests/guests at once (GUESTS_CONFIG below)
     kvm          QEMU/KVM with nested VT-x, one per module (only where the
                  host offers it)
 
@@ -18,6 +20,7 @@ Consoles, emulator logs and Bochs's files are kept under --keel-workdir
 
 import os
 import shutil
+import subprocess
 import sys
 
 import pytest
@@ -75,19 +78,96 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(pytest.mark.skip(reason=reason))
 
 
+# ------------------------------------------------------------ test guests
+# Every test guest as a domain, started together from one configuration
+# directory: the functional guests, the hostile ones, and counters that
+# must keep making progress beside them. Each entry: name -> (kernel,
+# MiB, command line, modules). An invalid definition checks that it is
+# reported and skipped while the rest start.
+GUESTS_CONFIG = {
+    "hello": ("hello.elf", 16, "from=test", ["mod-one.txt", "mod-two.txt"]),
+    "modes": ("modes.elf", 16, "", []),
+    "cpuid": ("cpuid.elf", 8, "", []),
+    "portio": ("portio.elf", 8, "", []),
+    "msr": ("msr.elf", 8, "", []),
+    "vmxon": ("vmxon.elf", 8, "", []),
+    "elf64": ("elf64.elf", 8, "", []),
+    "wild-write": ("wild-write.elf", 16, "", []),
+    "wild-read": ("wild-read.elf", 16, "", []),
+    "triple": ("triple.elf", 8, "", []),
+    "spin": ("spin.elf", 8, "", []),
+    "flood": ("flood.elf", 8, "", []),
+    "c1": ("counter.elf", 8, "name=c1 delay=20000", []),
+    "c2": ("counter.elf", 8, "name=c2 delay=20000", []),
+    "c3": ("counter.elf", 8, "name=c3 delay=20000", []),
+    "c4": ("counter.elf", 8, "name=c4 delay=20000", []),
+}
+MODULES = {"mod-one.txt": "first module\n", "mod-two.txt": "second module, a bit longer\n"}
+BROKEN_XML = ("broken.xml", "<domain type='keel'>\n  <name>broken</name>\n"
+              "  <memory unit='MiB'>8</memory>\n  <features/>\n</domain>\n")
+
+
+def domain_xml(name, kernel, mib, cmdline, modules):
+    initrds = "".join("\n    <initrd>%s</initrd>" % m for m in modules)
+    return ("<domain type='keel'>\n  <name>%s</name>\n  <memory unit='MiB'>%d</memory>\n"
+            "  <os>\n    <type>hvm</type>\n    <kernel>%s</kernel>%s\n"
+            "    <cmdline>%s</cmdline>\n  </os>\n  <devices>\n"
+            "    <serial type='pty'/>\n  </devices>\n</domain>\n"
+            % (name, mib, kernel, initrds, cmdline))
+
+
+def build_image(image, workdir, files, extra=()):
+    """Stage a configuration directory in workdir (files: name -> text) and
+    build a boot image with tools/mkimage.sh beside the given image's
+    loader and kernel; extra files (guest kernels) are added. Returns the
+    new image's path."""
+    build = os.path.dirname(os.path.abspath(image))
+    cfg = os.path.join(workdir, "config")
+    shutil.rmtree(cfg, ignore_errors=True)
+    os.makedirs(cfg)
+    for name, text in files.items():
+        with open(os.path.join(cfg, name), "w") as f:
+            f.write(text)
+    out = os.path.join(workdir, "keel.img")
+    subprocess.run([os.path.join(ROOT, "tools", "mkimage.sh"), out,
+                    os.path.join(build, "BOOTX64.EFI"), os.path.join(build, "keel.elf"), cfg]
+                   + list(extra), check=True, stdout=subprocess.DEVNULL)
+    return out
+
+
+def guests_image(config):
+    workdir = os.path.join(config.getoption("--keel-workdir"), "bochs-guests-image")
+    build = os.path.dirname(os.path.abspath(config.getoption("--keel-image")))
+    files = {n + ".xml": domain_xml(n, *spec) for n, spec in GUESTS_CONFIG.items()}
+    files.update(MODULES)
+    files[BROKEN_XML[0]] = BROKEN_XML[1]
+    files["autostart"] = "".join(n + "\n" for n in GUESTS_CONFIG)
+    kernels = sorted({spec[0] for spec in GUESTS_CONFIG.values()})
+    return build_image(config.getoption("--keel-image"), workdir, files,
+                       [os.path.join(build, "guests", k) for k in kernels])
+
+
+PRESTART = {  # fixture -> (emulator, image builder or None for --keel-image)
+    "bochs": ("bochs", None),
+    "bochs_guests": ("bochs", guests_image),
+}
+
+
 def pytest_collection_finish(session):
-    """Start Bochs now if any Bochs test will run, so that its slow boot
-    overlaps the QEMU tests."""
+    """Start the Bochs machines now if their tests will run, so that their
+    slow boots overlap the QEMU tests."""
     config = session.config
     if config.option.collectonly:
         return
-    for item in session.items:
-        if "bochs" in item.fixturenames and not item.get_closest_marker("skip"):
-            try:
-                config._keel_prestarted["bochs"] = _new_machine(config, "bochs", "bochs")
-            except emu.EmulatorError:
-                pass  # the fixture tries again and reports the error
-            return
+    wanted = {f for item in session.items if not item.get_closest_marker("skip")
+              for f in item.fixturenames if f in PRESTART}
+    for fixture in sorted(wanted):
+        emulator, builder = PRESTART[fixture]
+        try:
+            image = builder(config) if builder else None
+            config._keel_prestarted[fixture] = _new_machine(config, emulator, fixture, image)
+        except (emu.EmulatorError, subprocess.CalledProcessError):
+            pass  # the fixture tries again and reports the error
 
 
 def pytest_unconfigure(config):
@@ -146,11 +226,11 @@ class Shell:
         return self._guard("wait_prompt", timeout)
 
 
-def _new_machine(config, emulator, name):
+def _new_machine(config, emulator, name, image=None):
     """A started machine whose files go to a fresh --keel-workdir/NAME."""
     workdir = os.path.join(config.getoption("--keel-workdir"), name)
     shutil.rmtree(workdir, ignore_errors=True)
-    machine = emu.Machine(emulator, config.getoption("--keel-image"), cpus=CPUS,
+    machine = emu.Machine(emulator, image or config.getoption("--keel-image"), cpus=CPUS,
                           mem=MEM_MIB, workdir=workdir)
     try:
         return machine.start()
@@ -159,13 +239,14 @@ def _new_machine(config, emulator, name):
         raise
 
 
-def _boot(config, emulator, name):
+def _boot(config, emulator, name, image_builder=None):
     """A Shell on a machine (the prestarted one if any) that has reached its
     first prompt, or a broken Shell saying why it did not."""
     machine = config._keel_prestarted.pop(name, None)
     try:
         if machine is None:
-            machine = _new_machine(config, emulator, name)
+            image = image_builder(config) if image_builder else None
+            machine = _new_machine(config, emulator, name, image)
         console = machine.console(os.path.join(machine.workdir, "console.log"))
         return Shell(machine, console, console.wait_prompt())
     except emu.EmulatorError as e:
@@ -192,6 +273,13 @@ def qemu_fresh(pytestconfig, request):
 @pytest.fixture(scope="session")
 def bochs(pytestconfig):
     shell = _boot(pytestconfig, "bochs", "bochs")
+    yield shell
+    shell.machine.stop()
+
+
+@pytest.fixture(scope="session")
+def bochs_guests(pytestconfig):
+    shell = _boot(pytestconfig, "bochs", "bochs_guests", guests_image)
     yield shell
     shell.machine.stop()
 
