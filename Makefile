@@ -151,7 +151,7 @@ coverage: deps unit
 	genhtml --quiet $(BUILD)/coverage.info --output-directory $(BUILD)/coverage
 	@echo "coverage report: $(BUILD)/coverage/index.html"
 
-bench: deps image
+bench: deps image guests
 	$(PYTHON) tools/bench.py --image $(IMG)
 
 usb: image

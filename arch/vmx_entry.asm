@@ -53,14 +53,8 @@ vmx_enter:
 	vmresume
 .failed:				; VMfailInvalid or VMfailValid
 	pop	rdi
-	pop	r15
-	pop	r14
-	pop	r13
-	pop	r12
-	pop	rbx
-	pop	rbp
 	mov	eax, 1
-	ret
+	jmp	restore_host
 
 ; A VM exit: RSP = HOST_RSP, all other registers are the guest's.
 global vmx_exit_point
@@ -86,12 +80,13 @@ vmx_exit_point:
 	mov	rax, cr2
 	mov	[rdi + G_CR2], rax
 	pop	rdi
+	xor	eax, eax
+restore_host:
 	pop	r15
 	pop	r14
 	pop	r13
 	pop	r12
 	pop	rbx
 	pop	rbp
-	xor	eax, eax
 	ret
 

@@ -205,7 +205,7 @@ int ksnprintf(char *buf, size_t size, const char *fmt, ...)
 	return n;
 }
 
-static int digit_value(char c)
+int hex_digit_value(char c)
 {
 	if (c >= '0' && c <= '9')
 		return c - '0';
@@ -213,7 +213,7 @@ static int digit_value(char c)
 		return c - 'a' + 10;
 	if (c >= 'A' && c <= 'F')
 		return c - 'A' + 10;
-	return 99;
+	return -1;
 }
 
 int kstrtou64(const char *s, uint64_t *out)
@@ -231,8 +231,8 @@ int kstrtou64(const char *s, uint64_t *out)
 			return -E_INVAL;
 	}
 	for (; *s; s++) {
-		d = digit_value(*s);
-		if (d >= (int)base)
+		d = hex_digit_value(*s);
+		if (d < 0 || d >= (int)base)
 			return -E_INVAL;
 		if (v > (UINT64_MAX - (uint64_t)d) / base)
 			return -E_RANGE;

@@ -39,6 +39,9 @@ int ksnprintf(char *buf, size_t size, const char *fmt, ...)
  * be consumed. Returns 0 or -E_INVAL / -E_RANGE. */
 int kstrtou64(const char *s, uint64_t *out);
 
+/* 0-15 for a hexadecimal digit (either case), else -1. */
+int hex_digit_value(char c);
+
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 #define ALIGN_UP(x, a) (((x) + ((a) - 1)) & ~((__typeof__(x))(a) - 1))
 #define ALIGN_DOWN(x, a) ((x) & ~((__typeof__(x))(a) - 1))

@@ -130,3 +130,10 @@ void mm_get_stats(struct mm_stats *st)
 	st->heap_bytes = hs.bytes_in_use;
 	st->heap_pages = hs.pages_held;
 }
+
+unsigned page_order_for(uint64_t bytes)
+{
+	int order = pmm_order_for_size(bytes ? bytes : 1);
+
+	return order < 0 ? 0 : (unsigned)order;
+}

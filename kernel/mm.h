@@ -17,6 +17,8 @@ uint64_t page_alloc(unsigned order);
 /* The same, below a physical address limit (for hardware that needs it). */
 uint64_t page_alloc_below(unsigned order, uint64_t limit);
 void page_free(uint64_t phys, unsigned order);
+/* The order page_alloc() needs for 'bytes' (at least 1). */
+unsigned page_order_for(uint64_t bytes);
 
 void *kmalloc(size_t size);
 void *kzalloc(size_t size);

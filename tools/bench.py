@@ -9,13 +9,22 @@ where it offers nested VT-x), one at a time so they do not compete for the
 CPU, with 2 CPUs and 512 MiB, and reports the wall-clock time from launching
 the emulator to the firmware starting the loader and to the first shell
 prompt. Then prints the sizes of the image, the loader and the kernel.
+
+Where an emulator with VT-x is among them (Bochs, KVM), it also runs the
+hello and cpuid test guests once and prints how many VM exits each run
+took per exit reason (from the kernel log) and the cpuid guest's own
+figure for the TSC cycles of one CPUID exit round trip.
 """
 
 import argparse
 import os
+import re
 import statistics
 import struct
+import subprocess
 import sys
+import tempfile
+import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import emu  # noqa: E402
@@ -99,6 +108,42 @@ def size_lines(build, image):
     return lines
 
 
+GUEST_XML = ("<domain type='keel'><name>%s</name><memory unit='MiB'>16</memory><os>"
+             "<type>hvm</type><kernel>%s.elf</kernel></os></domain>")
+BENCH_GUESTS = ("hello", "cpuid")
+GUEST_WAIT = 300
+
+
+def guest_figures(name, build):
+    """Exit counts of the hello and cpuid guests, and cpuid's cycles per exit."""
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    with tempfile.TemporaryDirectory() as tmp:
+        cfg = os.path.join(tmp, "config")
+        os.mkdir(cfg)
+        for g in BENCH_GUESTS:
+            with open(os.path.join(cfg, g + ".xml"), "w") as f:
+                f.write(GUEST_XML % (g, g))
+        with open(os.path.join(cfg, "autostart"), "w") as f:
+            f.write("\n".join(BENCH_GUESTS) + "\n")
+        image = os.path.join(tmp, "guests.img")
+        subprocess.run([os.path.join(root, "tools", "mkimage.sh"), image,
+                        os.path.join(build, "BOOTX64.EFI"), os.path.join(build, "keel.elf"), cfg]
+                       + [os.path.join(build, "guests", g + ".elf") for g in BENCH_GUESTS],
+                       check=True, stdout=subprocess.DEVNULL)
+        with emu.Machine(name, image, cpus=CPUS, mem=MEM_MIB) as machine:
+            console = machine.console()
+            console.wait_prompt()
+            deadline = time.time() + GUEST_WAIT
+            while "running" in console.cmd("list") and time.time() < deadline:
+                time.sleep(2)
+            lines = [l for l in console.cmd("dmesg").splitlines() if ": exits: " in l]
+            cpuid = re.search(r"cpuid: (\d+) cycles per exit", console.cmd("console cpuid"))
+    out = ["  " + l.split("] ", 1)[-1] for l in lines]
+    out.append("  CPUID exit round trip: %s TSC cycles (the cpuid guest's average of 1000)"
+               % (cpuid.group(1) if cpuid else "not reported"))
+    return out
+
+
 def default_emulators():
     names = ["qemu", "bochs"]
     if emu.kvm_available():
@@ -131,6 +176,14 @@ def main():
             print("  %-44s %10.1f s %10.1f s" % (label, times[0], times[1]), flush=True)
     print("Sizes:")
     print("\n".join(size_lines(build, args.image)))
+    vmx = [n for n in names if n in ("kvm", "bochs")]
+    if vmx:
+        print("Guests under %s:" % emu.describe(vmx[0]))
+        try:
+            print("\n".join(guest_figures(vmx[0], build)))
+        except (emu.EmulatorError, subprocess.CalledProcessError) as e:
+            failed = True
+            print("  failed: %s" % str(e).splitlines()[0])
     return 1 if failed else 0
 
 

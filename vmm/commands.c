@@ -130,17 +130,6 @@ static int cmd_destroy(struct shell *sh, const struct shell_args *a)
 	return 0;
 }
 
-static uint64_t cpu_time_ns(struct domain *d)
-{
-	uint64_t tsc = 0;
-
-	if (!active(d))
-		return tsc_to_ns(d->last_cpu_tsc);
-	for (uint32_t i = 0; i < d->nr_vcpus; i++)
-		tsc += d->vcpus[i]->run_tsc;
-	return tsc_to_ns(tsc);
-}
-
 #define INFO(sh, label, fmt, ...) shell_printf(sh, "%-15s " fmt "\n", label ":", __VA_ARGS__)
 
 static int cmd_dominfo(struct shell *sh, const struct shell_args *a)
@@ -161,7 +150,7 @@ static int cmd_dominfo(struct shell *sh, const struct shell_args *a)
 	INFO(sh, "State", "%s", domain_state_name(d));
 	INFO(sh, "CPU(s)", "%u", d->cfg.vcpus);
 	if (active(d)) {
-		ns = cpu_time_ns(d);
+		ns = tsc_to_ns(domain_cpu_tsc(d));
 		INFO(sh, "CPU time", "%lu.%lus", ns / 1000000000, ns / 100000000 % 10);
 	}
 	INFO(sh, "Max memory", "%lu KiB", d->cfg.memory_bytes / KiB);

@@ -74,14 +74,37 @@ int domain_define(const struct dom_config *cfg, const char *file, struct domain 
 	return 0;
 }
 
+/* vCPUs are freed by whichever CPU tears the domain down: look at them
+ * only under the lock. */
+static bool any_vcpu_busy(struct domain *d)
+{
+	uint64_t flags = spin_lock_irqsave(&d->lock);
+	bool busy = false;
+
+	for (uint32_t i = 0; i < d->nr_vcpus && !busy; i++)
+		busy = d->vcpus[i]->state == VCPU_RUNNING || d->vcpus[i]->state == VCPU_RUNNABLE;
+	spin_unlock_irqrestore(&d->lock, flags);
+	return busy;
+}
+
+uint64_t domain_cpu_tsc(struct domain *d)
+{
+	uint64_t flags = spin_lock_irqsave(&d->lock);
+	uint64_t tsc = 0;
+
+	if (d->state != DOM_RUNNING)
+		tsc = d->last_cpu_tsc;
+	for (uint32_t i = 0; d->state == DOM_RUNNING && i < d->nr_vcpus; i++)
+		tsc += d->vcpus[i]->run_tsc;
+	spin_unlock_irqrestore(&d->lock, flags);
+	return tsc;
+}
+
 const char *domain_state_name(struct domain *d)
 {
 	switch (d->state) {
 	case DOM_RUNNING:
-		for (uint32_t i = 0; i < d->nr_vcpus; i++)
-			if (d->vcpus[i]->state == VCPU_RUNNING || d->vcpus[i]->state == VCPU_RUNNABLE)
-				return "running";
-		return "idle";
+		return any_vcpu_busy(d) ? "running" : "idle";
 	case DOM_PAUSED:
 		return "paused";
 	case DOM_CRASHED:
@@ -124,10 +147,15 @@ static int add_devices(struct domain *d)
 
 static void free_run(struct domain *d)
 {
-	for (uint32_t i = 0; i < d->nr_vcpus; i++)
-		if (d->vcpus[i])
-			vcpu_destroy(d->vcpus[i]);
+	struct vcpu *gone[MAX_VCPUS];
+	uint64_t flags = spin_lock_irqsave(&d->lock);
+	uint32_t n = d->nr_vcpus;
+
+	memcpy(gone, d->vcpus, n * sizeof(gone[0]));
 	d->nr_vcpus = 0;
+	spin_unlock_irqrestore(&d->lock, flags);
+	for (uint32_t i = 0; i < n; i++)
+		vcpu_destroy(gone[i]);
 	gmem_free(&d->mem);
 	ept_destroy(&d->ept);
 	if (d->io_bitmap)
@@ -189,7 +217,7 @@ static int load_kernel(struct domain *d, struct mb_result *res, char *why, size_
 	struct mb_module mods[DOM_MAX_MODULES];
 	struct guest_region regions[8];
 	struct mb_guest g = { regions, 0, mb_write, mb_zero, &d->mem };
-	static char cmdline[DOM_FILE_MAX + DOM_CMDLINE_MAX + 1];	/* the shell's CPU only */
+	char *cmdline = d->boot_cmdline;
 
 	if (!k) {
 		ksnprintf(why, whylen, "kernel '%s' is not on the boot partition", d->cfg.kernel);
@@ -207,7 +235,7 @@ static int load_kernel(struct domain *d, struct mb_result *res, char *why, size_
 	}
 	g.nr_regions = memory_map(d, regions);
 	/* Like QEMU and GRUB: the kernel's own name comes first. */
-	ksnprintf(cmdline, sizeof(cmdline), "%s%s%s", d->cfg.kernel, d->cfg.cmdline[0] ? " " : "",
+	ksnprintf(cmdline, sizeof(d->boot_cmdline), "%s%s%s", d->cfg.kernel, d->cfg.cmdline[0] ? " " : "",
 		  d->cfg.cmdline);
 	return mb_load((const void *)k->addr, k->size, cmdline, mods, d->cfg.nr_initrd,
 		       &g, res, why, whylen);
@@ -240,7 +268,20 @@ static void mark_running(struct domain *d)
 	d->exit_status = -1;
 	d->start_tsc = rdtsc();
 	d->empty_bus_logged = 0;
+	d->starting = false;
 	spin_unlock_irqrestore(&d->lock, flags);
+}
+
+/* One start at a time: the shell and an on_*=restart may race. */
+static bool claim_for_start(struct domain *d)
+{
+	uint64_t flags = spin_lock_irqsave(&d->lock);
+	bool ok = !d->starting && !d->stopping && (d->state == DOM_SHUTOFF || d->state == DOM_CRASHED);
+
+	if (ok)
+		d->starting = true;
+	spin_unlock_irqrestore(&d->lock, flags);
+	return ok;
 }
 
 int domain_start(struct domain *d, char *why, size_t whylen)
@@ -253,7 +294,7 @@ int domain_start(struct domain *d, char *why, size_t whylen)
 		ksnprintf(why, whylen, "this machine cannot run guests: %s", vmx_caps.reason);
 		return -E_NOTSUP;
 	}
-	if (d->state == DOM_RUNNING || d->state == DOM_PAUSED) {
+	if (!claim_for_start(d)) {
 		ksnprintf(why, whylen, "domain is already active");
 		return -E_BUSY;
 	}
@@ -268,6 +309,7 @@ int domain_start(struct domain *d, char *why, size_t whylen)
 		ksnprintf(why, whylen, "cannot create the vCPUs: %s", err_str(err));
 	if (err) {
 		free_run(d);
+		d->starting = false;
 		pr_err("domain %s: cannot start: %s\n", d->cfg.name, why);
 		return err;
 	}

@@ -73,19 +73,10 @@ int gmem_alloc(struct guest_mem *m, uint64_t bytes, struct ept *ept)
 	return err;
 }
 
-static unsigned order_of(uint64_t size)
-{
-	unsigned order = 0;
-
-	while ((PAGE_SIZE << order) < size)
-		order++;
-	return order;
-}
-
 void gmem_free(struct guest_mem *m)
 {
 	for (unsigned i = 0; i < m->nr; i++)
-		page_free(m->blocks[i].hpa, order_of(m->blocks[i].size));
+		page_free(m->blocks[i].hpa, page_order_for(m->blocks[i].size));
 	kfree(m->blocks);
 	memset(m, 0, sizeof(*m));
 }

@@ -19,17 +19,6 @@ static bool dash_after(unsigned octet)
 	return octet == 3 || octet == 5 || octet == 7 || octet == 9;
 }
 
-static int hex_value(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 void uuid_generate_v4(uint8_t out[UUID_LEN], uint64_t (*rand64)(void *ctx), void *ctx)
 {
 	for (unsigned half = 0; half < 2; half++) {
@@ -51,7 +40,7 @@ int uuid_parse(const char *s, uint8_t out[UUID_LEN])
 	if (!dashed && len != UUID_HEX_DIGITS)
 		return -E_INVAL;
 	for (unsigned i = 0; i < UUID_LEN; i++) {
-		int hi = hex_value(s[0]), lo = hi < 0 ? -1 : hex_value(s[1]);
+		int hi = hex_digit_value(s[0]), lo = hi < 0 ? -1 : hex_digit_value(s[1]);
 
 		if (lo < 0)
 			return -E_INVAL;

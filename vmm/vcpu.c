@@ -48,21 +48,12 @@ static void fpu_probe(void)
 	fpu_area_size = r.ecx;
 }
 
-static unsigned order_for(uint64_t bytes)
-{
-	unsigned order = 0;
-
-	while ((PAGE_SIZE << order) < bytes)
-		order++;
-	return order;
-}
-
 static void *fpu_alloc(void)
 {
 	uint8_t *area;
 
 	fpu_probe();
-	area = (uint8_t *)page_alloc(order_for(fpu_area_size));
+	area = (uint8_t *)page_alloc(page_order_for(fpu_area_size));
 	if (area)	/* x87 and SSE in their reset state (SDM Vol. 1 13.6) */
 		*(uint32_t *)(area + FXSAVE_MXCSR_OFFSET) = MXCSR_DEFAULT;
 	return area;
@@ -248,7 +239,7 @@ void vcpu_destroy(struct vcpu *v)
 	if (v->vmcs)
 		page_free(v->vmcs, 0);
 	if (v->fpu)
-		page_free((uint64_t)v->fpu, order_for(fpu_area_size));
+		page_free((uint64_t)v->fpu, page_order_for(fpu_area_size));
 	kfree(v);
 }
 

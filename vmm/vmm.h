@@ -82,6 +82,7 @@ struct domain {
 	enum dom_state state;		/* [L] */
 	int id;				/* [L] virsh's Id while running, else -1 */
 	volatile bool stopping;		/* [L] a stop is under way */
+	bool starting;			/* [L] domain_start() is at work */
 	enum dom_state stop_state;	/* [L] the state after the stop */
 	char reason[160];		/* [L] why it stopped, "" when asked to */
 	int64_t exit_status;		/* [L] from the debug-exit port, or -1 */
@@ -96,6 +97,7 @@ struct domain {
 	uint64_t empty_bus_logged;	/* [run] rate limit for the log */
 	uint64_t last_exits[EXIT_REASON_COUNT];	/* the last run's totals */
 	uint64_t last_cpu_tsc;
+	char boot_cmdline[DOM_FILE_MAX + DOM_CMDLINE_MAX + 1];	/* for the loader */
 };
 
 extern struct domain *domains[MAX_DOMAINS];
@@ -113,6 +115,8 @@ void domain_stop(struct domain *d, enum dom_state final, int64_t exit_status,
 int domain_destroy(struct domain *d);
 /* virsh's word for the domain's state. */
 const char *domain_state_name(struct domain *d);
+/* TSC cycles the domain's vCPUs have run (this run, or the last one). */
+uint64_t domain_cpu_tsc(struct domain *d);
 /* A vCPU has left the CPU for good; tears down when it was the last. */
 void domain_vcpu_stopped(struct vcpu *v);
 /* Something happened that a halted vCPU may be waiting for. */
