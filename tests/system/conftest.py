@@ -102,6 +102,31 @@ GUESTS_CONFIG = {
     "c3": ("counter.elf", 8, "name=c3 delay=20000", []),
     "c4": ("counter.elf", 8, "name=c4 delay=20000", []),
 }
+# A multiboot kernel the project never built before: assembled here from
+# this text (flat binary, a.out kludge), it prints a line and writes 0x2a to
+# the debug-exit port, so its domain must end with exit status 85.
+FRESH_KERNEL_ASM = """
+bits 32
+org 0x100000
+MAGIC equ 0x1BADB002
+FLAGS equ 0x00010003
+header: dd MAGIC, FLAGS, -(MAGIC + FLAGS)
+        dd header, header, 0, 0, start
+start:  mov esi, message
+        mov dx, 0x3f8
+.next:  lodsb
+        test al, al
+        jz .done
+        out dx, al
+        jmp .next
+.done:  mov al, 0x2a
+        out 0xf4, al
+        cli
+.halt:  hlt
+        jmp .halt
+message: db "fresh kernel says hi", 13, 10, 0
+"""
+FRESH_EXIT_STATUS = (0x2a << 1) | 1
 MODULES = {"mod-one.txt": "first module\n", "mod-two.txt": "second module, a bit longer\n"}
 BROKEN_XML = ("broken.xml", "<domain type='keel'>\n  <name>broken</name>\n"
               "  <memory unit='MiB'>8</memory>\n  <features/>\n</domain>\n")
@@ -143,8 +168,16 @@ def guests_image(config):
     files[BROKEN_XML[0]] = BROKEN_XML[1]
     files["autostart"] = "".join(n + "\n" for n in GUESTS_CONFIG)
     kernels = sorted({spec[0] for spec in GUESTS_CONFIG.values()})
+    os.makedirs(workdir, exist_ok=True)
+    src = os.path.join(workdir, "fresh.asm")
+    with open(src, "w") as f:
+        f.write(FRESH_KERNEL_ASM)
+    fresh = os.path.join(workdir, "fresh-kernel.bin")
+    subprocess.run(["nasm", "-f", "bin", src, "-o", fresh], check=True)
+    files["fresh.xml"] = domain_xml("fresh", "fresh-kernel.bin", 4, "", [])
+    files["autostart"] += "fresh\n"
     return build_image(config.getoption("--keel-image"), workdir, files,
-                       [os.path.join(build, "guests", k) for k in kernels])
+                       [os.path.join(build, "guests", k) for k in kernels] + [fresh])
 
 
 PRESTART = {  # fixture -> (emulator, image builder or None for --keel-image)

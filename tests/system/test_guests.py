@@ -68,6 +68,12 @@ class TestGuests:
         assert info["State"] == "shut off", info
         assert info["Exit status"] == "1", info
 
+    def test_never_seen_kernel_reports_exit_status(self, bochs_guests):
+        """A kernel assembled by the test itself (conftest.FRESH_KERNEL_ASM)."""
+        info = wait_stopped(bochs_guests, "fresh")
+        assert info["Exit status"] == str(conftest.FRESH_EXIT_STATUS), info
+        assert "fresh kernel says hi" in console_of(bochs_guests, "fresh")
+
     def test_hello_got_modules_and_cmdline(self, bochs_guests):
         wait_stopped(bochs_guests, "hello")
         out = console_of(bochs_guests, "hello")
