@@ -189,6 +189,8 @@
 #define INTR_TYPE_HW_EXCEPTION		3u
 #define INTR_TYPE_SW_EXCEPTION		6u
 #define INTR_INFO_ERROR_CODE		(1u << 11)
+#define INTR_INFO_RESERVED		(0x7ffffu << 12)	/* bits 30:12; bit 12 of
+							   the vectoring info is "undefined" */
 #define INTR_INFO_VALID			(1u << 31)
 
 /* ---- guest segment access rights (25.4.1, table 25-2) */

@@ -212,6 +212,30 @@ const char *vmexit_reason_name(uint32_t reason)
 	return "unknown";
 }
 
+/*
+ * An exit can interrupt the delivery of an event to the guest (a timer
+ * tick while the CPU pushes a #GP frame, say): the IDT-vectoring field
+ * then holds that event, and it must be delivered again on the next entry
+ * or the guest loses it (SDM Vol. 3C 28.2.4, 29.2.4). An EPT violation
+ * during delivery means the guest's IDT, GDT or stack is not in RAM: Keel
+ * cannot emulate the delivery, so that stops the domain.
+ */
+static bool redeliver(struct vcpu *v, const struct vmexit *e)
+{
+	uint32_t info = (uint32_t)vmcs_read(VMCS_IDT_VECTORING_INFO);
+
+	if (!(info & INTR_INFO_VALID))
+		return true;
+	if (e->reason == EXIT_EPT_VIOLATION || e->reason == EXIT_TRIPLE_FAULT)
+		return e->reason == EXIT_TRIPLE_FAULT;
+	vmcs_write(VMCS_ENTRY_INTR_INFO, info & ~INTR_INFO_RESERVED);
+	if (info & INTR_INFO_ERROR_CODE)
+		vmcs_write(VMCS_ENTRY_EXCEPTION_ERROR, vmcs_read(VMCS_IDT_VECTORING_ERROR));
+	vmcs_write(VMCS_ENTRY_INSN_LEN, e->insn_len);
+	(void)v;
+	return true;
+}
+
 enum exit_action vmexit_dispatch(struct vcpu *v, uint32_t raw_reason)
 {
 	struct vmexit e = {
@@ -229,5 +253,7 @@ enum exit_action vmexit_dispatch(struct vcpu *v, uint32_t raw_reason)
 	}
 	if (raw_reason & EXIT_REASON_ENTRY_FAIL)
 		return handle_entry_failure(v, &e);
+	if (!redeliver(v, &e))
+		return stop_with(v, "event delivery through memory that is not RAM");
 	return (h ? h : handle_unknown)(v, &e);
 }
