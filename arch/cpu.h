@@ -25,7 +25,9 @@
 #define CR4_PGE		(1ULL << 7)
 #define CR4_OSFXSR	(1ULL << 9)
 #define CR4_OSXMMEXCPT	(1ULL << 10)
+#define CR4_LA57	(1ULL << 12)
 #define CR4_VMXE	(1ULL << 13)
+#define CR4_SMXE	(1ULL << 14)
 #define CR4_OSXSAVE	(1ULL << 18)
 
 /* MSRs (SDM Vol. 4, chapter 2). */

@@ -15,8 +15,6 @@
 #include "kernel/errno.h"
 #include "vmm/exit.h"
 
-#define CR4_SMXE		(1ULL << 14)
-#define CR4_LA57		(1ULL << 12)
 #define CR3_PDPT_MASK		0xffffffe0ULL
 #define PDPTE_COUNT		4
 #define EFER_GUEST_WRITABLE	(EFER_SCE | EFER_LME | EFER_NXE)

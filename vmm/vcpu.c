@@ -110,9 +110,11 @@ uint64_t vcpu_cr0_host_mask(void)
 	return must1 | must0 | CR0_PG;
 }
 
+/* VMXE, SMXE and LA57 trap too: Keel offers none of them (exit_cr.c). */
 uint64_t vcpu_cr4_host_mask(void)
 {
-	return vmx_caps.cr4_fixed0 | (~vmx_caps.cr4_fixed1 & 0xffffffffULL) | CR4_VMXE;
+	return vmx_caps.cr4_fixed0 | (~vmx_caps.cr4_fixed1 & 0xffffffffULL) | CR4_VMXE |
+	       CR4_SMXE | CR4_LA57;
 }
 
 static int setup_controls(struct vcpu *v)
@@ -189,6 +191,7 @@ void vcpu_set_protected_entry(struct vcpu *v, uint32_t entry, uint32_t eax, uint
 	vmcs_write(VMCS_GUEST_EFER, 0);
 	vmcs_write(VMCS_GUEST_PAT, PAT_DEFAULT);
 	vmcs_write(VMCS_GUEST_DR7, DR7_DEFAULT);
+	vmcs_write(VMCS_GUEST_DEBUGCTL, 0);
 	vmcs_write(VMCS_GUEST_RFLAGS, RFLAGS_FIXED);
 	vmcs_write(VMCS_GUEST_RIP, entry);
 	vmcs_write(VMCS_GUEST_RSP, 0);
