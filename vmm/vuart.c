@@ -111,9 +111,18 @@ void vuart_init(struct vuart *u)
 	u->thre_pending = true;
 }
 
+/* Other CPUs may be reading the history (an attached console) while an
+ * on_*=restart starts the next run: reset under the locks, never zero them. */
 void vuart_reset(struct vuart *u)
 {
-	vuart_init(u);
+	spin_lock(&u->out.lock);
+	u->out.head = 0;
+	spin_unlock(&u->out.lock);
+	spin_lock(&u->rx_lock);
+	u->rx_head = u->rx_tail = 0;
+	spin_unlock(&u->rx_lock);
+	u->ier = u->lcr = u->mcr = u->scr = u->dll = u->dlm = u->fcr = 0;
+	u->thre_pending = true;
 }
 
 size_t vuart_receive(struct vuart *u, const uint8_t *data, size_t len)
