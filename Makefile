@@ -55,7 +55,7 @@ LOADER_OBJS := $(LOADER_C:%.c=$(BUILD)/efi/%.o)
 PURE_SRCS := $(wildcard kernel/errno.c kernel/format.c kernel/pmm.c \
 	kernel/heap.c kernel/acpi.c kernel/lineedit.c kernel/shell.c \
 	kernel/bootinfo.c kernel/log.c kernel/config.c \
-	vmm/domxml.c vmm/xml.c vmm/uuid.c vmm/multiboot.c vmm/insn.c vmm/gwalk.c \
+	vmm/domxml.c vmm/xml.c vmm/uuid.c vmm/multiboot.c vmm/bzimage.c vmm/acpigen.c vmm/insn.c vmm/gwalk.c \
 	vmm/iospace.c vmm/vuart.c)
 HCFLAGS := -std=gnu11 -O0 -g $(WARN) -I. -DKEEL_HOSTED --coverage
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
