@@ -17,6 +17,7 @@ EMU     ?=
 CPUS    ?= 2
 MEM     ?= 512
 IMG     := $(BUILD)/keel.img
+LINUX_DIR := $(BUILD)/linux
 PYTHON  := /usr/bin/python3
 
 CC      := gcc
@@ -56,7 +57,8 @@ PURE_SRCS := $(wildcard kernel/errno.c kernel/format.c kernel/pmm.c \
 	kernel/heap.c kernel/acpi.c kernel/lineedit.c kernel/shell.c \
 	kernel/bootinfo.c kernel/log.c kernel/config.c \
 	vmm/domxml.c vmm/xml.c vmm/uuid.c vmm/multiboot.c vmm/bzimage.c vmm/acpigen.c vmm/insn.c vmm/gwalk.c \
-	vmm/iospace.c vmm/vuart.c)
+	vmm/iospace.c vmm/vuart.c vmm/virtq.c vmm/virtio_blk.c vmm/virtio_rng.c vmm/vlapic.c vmm/vpic.c vmm/vpit.c \
+	vmm/vioapic.c vmm/vrtc.c vmm/vpm.c kernel/date.c vmm/vpci.c vmm/virtio_pci.c)
 HCFLAGS := -std=gnu11 -O0 -g $(WARN) -I. -DKEEL_HOSTED --coverage
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/unit/%)
@@ -115,8 +117,16 @@ $(BUILD)/BOOTX64.EFI: $(BUILD)/BOOTX64.so
 		-j .rela -j .rel.* -j .rela.* -j .reloc \
 		--target efi-app-x86_64 --subsystem=10 $< $@
 
-# The demo configuration boots guests built from tests/guests.
-IMAGE_EXTRA := $(if $(filter config/demo,$(patsubst %/,%,$(CONFIG))),$(GUEST_BINS))
+# The demo configuration boots guests built from tests/guests and the
+# Linux guest of tests/linux.
+LINUX_FILES := $(LINUX_DIR)/vmlinuz $(LINUX_DIR)/initrd.img $(LINUX_DIR)/disk.img
+IMAGE_EXTRA := $(if $(filter config/demo,$(patsubst %/,%,$(CONFIG))),$(GUEST_BINS) $(LINUX_FILES))
+
+# The tool rewrites only what changed; the stamp says it ran.
+$(LINUX_DIR)/.stamp: tools/linux_guest.py tests/linux/init.sh | deps
+	$(PYTHON) tools/linux_guest.py $(LINUX_DIR)
+	@touch $@
+$(LINUX_FILES): $(LINUX_DIR)/.stamp ;
 
 $(IMG): $(BUILD)/BOOTX64.EFI $(BUILD)/keel.elf tools/mkimage.sh $(wildcard $(CONFIG)/*) $(IMAGE_EXTRA)
 	tools/mkimage.sh $@ $(BUILD)/BOOTX64.EFI $(BUILD)/keel.elf $(CONFIG) $(IMAGE_EXTRA)
@@ -153,6 +163,11 @@ coverage: deps unit
 
 bench: deps image guests
 	$(PYTHON) tools/bench.py --image $(IMG)
+
+# The Linux test guest (tests/linux/README.md): Debian's cloud kernel, a
+# checking initrd and a disk image. The tool rewrites only what changed.
+.PHONY: linux
+linux: $(LINUX_DIR)/.stamp
 
 usb: image
 	tools/write-usb.sh $(IMG) "$(DEV)"

@@ -124,6 +124,13 @@ uint32_t lapic_timer_current(void)
 	return rd(LAPIC_TIMER_CCR);
 }
 
+void lapic_timer_oneshot(uint8_t vector, uint32_t count)
+{
+	wr(LAPIC_TIMER_DCR, TIMER_DIV_16);
+	wr(LAPIC_LVT_TIMER, vector);
+	wr(LAPIC_TIMER_ICR, count ? count : 1);
+}
+
 void lapic_timer_periodic(uint8_t vector, uint32_t count)
 {
 	wr(LAPIC_TIMER_DCR, TIMER_DIV_16);

@@ -23,6 +23,7 @@ void lapic_send_nmi(uint32_t apic_id);
 void lapic_timer_oneshot_masked(uint32_t count);
 uint32_t lapic_timer_current(void);
 void lapic_timer_periodic(uint8_t vector, uint32_t count);
+void lapic_timer_oneshot(uint8_t vector, uint32_t count);	/* one interrupt */
 void lapic_timer_stop(void);
 
 #endif

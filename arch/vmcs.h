@@ -137,9 +137,11 @@
 /* ---- pin-based controls (25.6.1) */
 #define PIN_EXT_INTR_EXIT		(1u << 0)
 #define PIN_NMI_EXIT			(1u << 3)
+#define PIN_VIRTUAL_NMIS		(1u << 5)
 #define PIN_PREEMPTION_TIMER		(1u << 6)
 
 /* ---- primary processor-based controls (25.6.2) */
+#define PROC_INTR_WINDOW_EXIT		(1u << 2)
 #define PROC_HLT_EXIT			(1u << 7)
 #define PROC_INVLPG_EXIT		(1u << 9)
 #define PROC_MWAIT_EXIT			(1u << 10)
@@ -149,6 +151,7 @@
 #define PROC_CR3_STORE_EXIT		(1u << 16)
 #define PROC_CR8_LOAD_EXIT		(1u << 19)
 #define PROC_CR8_STORE_EXIT		(1u << 20)
+#define PROC_NMI_WINDOW_EXIT		(1u << 22)
 #define PROC_MOV_DR_EXIT		(1u << 23)
 #define PROC_UNCOND_IO_EXIT		(1u << 24)
 #define PROC_USE_IO_BITMAPS		(1u << 25)
@@ -210,6 +213,8 @@
 #define ACTIVITY_ACTIVE			0u
 #define INTERRUPTIBILITY_STI		(1u << 0)
 #define INTERRUPTIBILITY_MOV_SS		(1u << 1)
+#define INTERRUPTIBILITY_SMI		(1u << 2)
+#define INTERRUPTIBILITY_NMI		(1u << 3)
 
 /* ---- basic exit reasons (appendix C) */
 enum vmx_exit_reason {

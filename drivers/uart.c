@@ -1,10 +1,13 @@
 /*
  * 16550-compatible UART, polled (PC16550D datasheet register map). Output
  * waits for the transmit holding register; input is polled by the shell.
+ * While output waits, bytes that arrive are moved into a software ring:
+ * the receive FIFO holds 16, which a long log line would overrun.
  */
 #include "arch/cpu.h"
 #include "drivers/uart.h"
 #include "kernel/klib.h"
+#include "kernel/spinlock.h"
 
 #define UART_RBR	0	/* receive buffer (read, DLAB=0) */
 #define UART_THR	0	/* transmit holding (write, DLAB=0) */
@@ -28,8 +31,31 @@
 #define UART_CLOCK	115200	/* divisor base: 1.8432 MHz / 16 */
 #define TX_SPIN_MAX	1000000	/* give up on a stuck transmitter */
 
+#define RX_RING		1024	/* bytes; a power of 2 */
+
 static uint16_t uart_port;
 static bool uart_ok;
+static spinlock_t rx_lock = SPINLOCK_INIT;
+static uint8_t rx_ring[RX_RING];
+static uint32_t rx_head, rx_tail;	/* free-running; under rx_lock */
+static uint64_t rx_dropped;
+
+/* Move what the FIFO holds into the ring. A CPU that finds the lock taken
+ * leaves the bytes to its holder (this runs on the panic path too). */
+static void rx_drain(void)
+{
+	if (!spin_trylock(&rx_lock))
+		return;
+	while (inb(uart_port + UART_LSR) & LSR_DR) {
+		uint8_t c = inb(uart_port + UART_RBR);
+
+		if (rx_head - rx_tail < RX_RING)
+			rx_ring[rx_head++ % RX_RING] = c;
+		else
+			rx_dropped++;
+	}
+	spin_unlock(&rx_lock);
+}
 
 /* The scratch register holds what was written only if a UART is there. */
 static bool probe(uint16_t port)
@@ -68,7 +94,11 @@ void uart_putc(char c)
 	if (!uart_ok)
 		return;
 	for (int i = 0; i < TX_SPIN_MAX; i++) {
-		if (inb(uart_port + UART_LSR) & LSR_THRE)
+		uint8_t lsr = inb(uart_port + UART_LSR);
+
+		if (lsr & LSR_DR)
+			rx_drain();
+		if (lsr & LSR_THRE)
 			break;
 		cpu_relax();
 	}
@@ -83,7 +113,14 @@ void uart_write(const char *s, size_t n)
 
 int uart_getc(void)
 {
-	if (!uart_ok || !(inb(uart_port + UART_LSR) & LSR_DR))
+	int c = -1;
+
+	if (!uart_ok)
 		return -1;
-	return inb(uart_port + UART_RBR);
+	rx_drain();
+	spin_lock(&rx_lock);
+	if (rx_tail != rx_head)
+		c = rx_ring[rx_tail++ % RX_RING];
+	spin_unlock(&rx_lock);
+	return c;
 }

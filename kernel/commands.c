@@ -126,7 +126,7 @@ static const struct shell_cmd commands[] = {
 	  NULL, cmd_version },
 	{ "dmesg", &grp_host, "show the kernel log",
 	  "Prints Keel's kernel log since boot.", NULL, cmd_dmesg },
-	{ "reboot", &grp_host, "reset the machine",
+	{ "host-reboot", &grp_host, "reset the machine",
 	  "Resets the physical machine, ending every domain.", NULL, cmd_reboot },
 	{ "debug-exception", &grp_debug, "fault a CPU on purpose",
 	  "Makes an application processor execute an invalid instruction, to test "

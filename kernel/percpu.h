@@ -26,6 +26,8 @@ struct cpu_call {
 	volatile int pending;	/* set by the caller, cleared by the callee */
 };
 
+struct vcpu;
+
 struct percpu {
 	struct percpu *self;	/* at %gs:0, so this_cpu() is one load */
 	uint32_t id;		/* logical CPU number, 0 = the boot CPU */
@@ -40,6 +42,7 @@ struct percpu {
 	int vmx_error;		/* why VMXON failed, as a negative E_* */
 	uint64_t tlb_generation;	/* EPT/VPID flushes seen (vmm/sched.c) */
 	volatile bool idle;	/* halted with nothing to run */
+	struct vcpu *vcpu;	/* the vCPU in its slice here, or NULL */
 };
 
 extern struct percpu cpus[MAX_CPUS];

@@ -640,12 +640,13 @@ int shell_init(struct shell *sh, const struct shell_config *cfg)
 	sh->out = cfg->out;
 	sh->out_ctx = cfg->out_ctx;
 	sh->ctx = cfg->ctx;
+	/* A bad table leaves a shell without commands, still able to edit. */
+	lineedit_init(&sh->ed, SHELL_PROMPT, cfg->out, cfg->out_ctx);
 	for (size_t i = 0; i < cmd_count(sh); i++) {
 		if (check_cmd(sh, cmd_at(sh, i)) < 0) {
 			sh->ncmds = 0;
 			return -E_INVAL;
 		}
 	}
-	lineedit_init(&sh->ed, SHELL_PROMPT, cfg->out, cfg->out_ctx);
 	return 0;
 }

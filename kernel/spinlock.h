@@ -6,6 +6,7 @@
 #ifndef KEEL_SPINLOCK_H
 #define KEEL_SPINLOCK_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 typedef struct {
@@ -21,6 +22,16 @@ static inline void spin_lock(spinlock_t *l)
 
 	while (__atomic_load_n(&l->owner, __ATOMIC_ACQUIRE) != me)
 		__builtin_ia32_pause();
+}
+
+/* Take the lock only if nobody holds or waits for it. */
+static inline bool spin_trylock(spinlock_t *l)
+{
+	uint32_t owner = __atomic_load_n(&l->owner, __ATOMIC_ACQUIRE);
+	uint32_t expect = owner;
+
+	return __atomic_compare_exchange_n(&l->next, &expect, owner + 1, false, __ATOMIC_ACQUIRE,
+					   __ATOMIC_RELAXED);
 }
 
 static inline void spin_unlock(spinlock_t *l)

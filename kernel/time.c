@@ -5,6 +5,7 @@
  */
 #include "arch/cpu.h"
 #include "arch/lapic.h"
+#include "drivers/cmos.h"
 #include "drivers/refclock.h"
 #include "kernel/acpi.h"
 #include "kernel/errno.h"
@@ -87,6 +88,26 @@ static int measure(uint64_t *tsc, uint64_t *lapic)
 	return err;
 }
 
+/* The wall clock: the host's RTC read once, advanced with the TSC. */
+static uint64_t wall_base, wall_base_tsc;
+
+static void wall_init(void)
+{
+	uint64_t secs;
+
+	if (cmos_read_time(&secs)) {
+		pr_warn("time: the RTC cannot be read; guests' clocks start at 1970\n");
+		secs = 0;
+	}
+	wall_base = secs;
+	wall_base_tsc = rdtsc();
+}
+
+uint64_t wall_clock_now(void)
+{
+	return wall_base + (tsc_hz ? (rdtsc() - wall_base_tsc) / tsc_hz : 0);
+}
+
 int time_calibrate(const struct acpi_info *acpi)
 {
 	uint64_t tsc, lapic, best_tsc = ~0ULL, best_lapic = 0;
@@ -106,6 +127,7 @@ int time_calibrate(const struct acpi_info *acpi)
 	}
 	tsc_hz = best_tsc * (1000000 / CALIBRATION_US);
 	lapic_timer_hz = best_lapic * (1000000 / CALIBRATION_US);
+	wall_init();
 	pr_info("time: TSC %lu.%03lu MHz, LAPIC timer %lu.%03lu MHz (measured against the %s)\n",
 		tsc_hz / 1000000, tsc_hz / 1000 % 1000, lapic_timer_hz / 1000000,
 		lapic_timer_hz / 1000 % 1000, ref.name);

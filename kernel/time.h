@@ -20,6 +20,8 @@ uint64_t tsc_to_ns(uint64_t ticks);
 /* Busy-wait; uses the TSC once calibrated. */
 void udelay(uint64_t us);
 const char *time_refclock_name(void);
+/* Seconds since 1970-01-01 UTC, from the host's RTC at boot and the TSC. */
+uint64_t wall_clock_now(void);
 
 #define TICK_HZ 100	/* LAPIC timer tick on every CPU */
 

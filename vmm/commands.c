@@ -207,6 +207,7 @@ static void attach(struct domain *d, uint64_t pos)
 			uint8_t byte = (uint8_t)c;
 
 			vuart_receive(&d->uart, &byte, 1);
+			plat_uart_update(d);
 			domain_wake(d);
 			busy = true;
 		}
@@ -237,6 +238,35 @@ static int cmd_console(struct shell *sh, const struct shell_args *a)
 	return 0;
 }
 
+/* virsh's shutdown and reboot: ask the guest (ACPI power button) and
+ * return at once; the guest decides when, and whether, it goes. */
+static int power_request(struct shell *sh, const struct shell_args *a, bool reboot)
+{
+	struct domain *d = lookup(sh, a);
+	const char *verb = reboot ? "reboot" : "shutdown";
+
+	if (!d)
+		return -E_NOENT;
+	if (domain_shutdown(d, reboot)) {
+		shell_error(sh, "Failed to %s domain '%s'\nerror: Requested operation is not "
+			    "valid: domain is not running", verb, d->cfg.name);
+		return -E_INVAL;
+	}
+	shell_printf(sh, "Domain '%s' is being %s\n\n", d->cfg.name,
+		     reboot ? "rebooted" : "shutdown");
+	return 0;
+}
+
+static int cmd_shutdown(struct shell *sh, const struct shell_args *a)
+{
+	return power_request(sh, a, false);
+}
+
+static int cmd_reboot(struct shell *sh, const struct shell_args *a)
+{
+	return power_request(sh, a, true);
+}
+
 static const struct shell_cmd domain_commands[] = {
 	{ "list", &grp_domain, "list domains",
 	  "Returns list of domains: by default the active ones.", list_opts, cmd_list },
@@ -245,6 +275,12 @@ static const struct shell_cmd domain_commands[] = {
 	{ "destroy", &grp_domain, "destroy (stop) a domain",
 	  "Forcefully stop a domain: its vCPUs stop at once and its memory is freed.",
 	  domain_opt, cmd_destroy },
+	{ "shutdown", &grp_domain, "gracefully shutdown a domain",
+	  "Press the domain's ACPI power button; the guest's own shutdown follows and "
+	  "on_poweroff decides what happens next.", domain_opt, cmd_shutdown },
+	{ "reboot", &grp_domain, "reboot a domain",
+	  "Press the domain's ACPI power button and start the domain again once the "
+	  "guest has powered off.", domain_opt, cmd_reboot },
 	{ "dominfo", &grp_domain, "domain information",
 	  "Returns basic information about the domain, with its exit status and the "
 	  "reason it stopped when it is not running.", domain_opt, cmd_dominfo },

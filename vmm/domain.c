@@ -17,6 +17,7 @@
 #include "kernel/mm.h"
 #include "kernel/time.h"
 #include "vmm/exit.h"
+#include "vmm/bzimage.h"
 #include "vmm/multiboot.h"
 #include "vmm/vmm.h"
 
@@ -24,7 +25,7 @@
 #define DEBUG_EXIT_PORTS	4
 #define MB_BOOT_MAGIC		0x2badb002u
 #define LOW_RAM_END		0x9fc00ULL	/* conventional memory, as on a PC */
-#define BIOS_AREA		0xf0000ULL
+#define BIOS_AREA		0xe0000ULL	/* ACPI tables, as in a PC's BIOS area */
 #define EXTENDED_RAM		0x100000ULL
 #define DESTROY_WAIT_NS		5000000000ULL
 
@@ -123,7 +124,7 @@ static int debug_exit_write(void *ctx, uint64_t off, unsigned size, uint64_t val
 
 	(void)off;
 	(void)size;
-	domain_stop(d, DOM_SHUTOFF, (int64_t)(((val & 0xffffffffULL) << 1) | 1),
+	domain_stop(d, STOP_POWEROFF, (int64_t)(((val & 0xffffffffULL) << 1) | 1),
 		    "the guest wrote 0x%lx to the debug-exit port", val);
 	return 0;
 }
@@ -132,15 +133,10 @@ static const struct io_ops debug_exit_ops = { NULL, debug_exit_write };
 
 static int add_devices(struct domain *d)
 {
-	int err;
-
 	memset(&d->pio, 0, sizeof(d->pio));
 	memset(&d->mmio, 0, sizeof(d->mmio));
-	err = io_register(&d->pio, VUART_PORT, VUART_PORTS, &vuart_ops, &d->uart, "uart");
-	if (!err)
-		err = io_register(&d->pio, DEBUG_EXIT_PORT, DEBUG_EXIT_PORTS, &debug_exit_ops, d,
-				  "debug-exit");
-	return err;
+	return io_register(&d->pio, DEBUG_EXIT_PORT, DEBUG_EXIT_PORTS, &debug_exit_ops, d,
+			   "debug-exit");
 }
 
 /* ---- resources of a run */
@@ -152,6 +148,9 @@ static void free_run(struct domain *d)
 	uint32_t n = d->nr_vcpus;
 
 	memcpy(gone, d->vcpus, n * sizeof(gone[0]));
+	spin_unlock_irqrestore(&d->lock, flags);
+	platform_destroy(d);	/* no timer poll reaches the vCPUs after this */
+	flags = spin_lock_irqsave(&d->lock);
 	d->nr_vcpus = 0;
 	spin_unlock_irqrestore(&d->lock, flags);
 	for (uint32_t i = 0; i < n; i++)
@@ -211,13 +210,42 @@ static int mb_zero(void *ctx, uint64_t gpa, size_t len)
 	return gmem_zero(ctx, gpa, len);
 }
 
-static int load_kernel(struct domain *d, struct mb_result *res, char *why, size_t whylen)
+/* Where the boot vCPU starts: 32-bit protected mode, paging off, at
+ * 'entry' with these registers (multiboot and Linux's 32-bit protocol). */
+struct boot_entry {
+	uint32_t entry;
+	uint32_t eax, ebx, esi;
+};
+
+/* Linux's boot protocol (Documentation/arch/x86/boot.rst): the 32-bit
+ * entry with ESI = the zero page; the <initrd> files are concatenated. */
+static int load_linux(struct domain *d, const struct boot_file *k, const struct mb_module *mods,
+		      const struct mb_guest *g, struct boot_entry *be, char *why, size_t whylen)
+{
+	struct bz_result res;
+	int err;
+
+	ksnprintf(d->boot_cmdline, sizeof(d->boot_cmdline), "%s", d->cfg.cmdline);
+	err = bz_load((const void *)k->addr, k->size, d->boot_cmdline, mods, d->cfg.nr_initrd,
+		      PLAT_ACPI_BASE, g, &res, why, whylen);
+	if (err)
+		return err;
+	*be = (struct boot_entry){ .entry = res.entry32, .esi = (uint32_t)res.zero_page };
+	pr_info("domain %s: Linux boot protocol %u.%02u, kernel at 0x%lx, initrd %lu KiB at 0x%lx\n",
+		d->cfg.name, res.version >> 8, res.version & 0xff, res.load_addr,
+		res.initrd_size / KiB, res.initrd_addr);
+	return 0;
+}
+
+static int load_kernel(struct domain *d, struct boot_entry *be, char *why, size_t whylen)
 {
 	const struct boot_file *k = bootinfo_file(boot_info, d->cfg.kernel);
 	struct mb_module mods[DOM_MAX_MODULES];
 	struct guest_region regions[8];
 	struct mb_guest g = { regions, 0, mb_write, mb_zero, &d->mem };
 	char *cmdline = d->boot_cmdline;
+	struct mb_result res;
+	int err;
 
 	if (!k) {
 		ksnprintf(why, whylen, "kernel '%s' is not on the boot partition", d->cfg.kernel);
@@ -234,14 +262,19 @@ static int load_kernel(struct domain *d, struct mb_result *res, char *why, size_
 		mods[i] = (struct mb_module){ (const void *)f->addr, f->size, d->cfg.initrd[i] };
 	}
 	g.nr_regions = memory_map(d, regions);
+	if (bz_probe((const void *)k->addr, k->size))
+		return load_linux(d, k, mods, &g, be, why, whylen);
 	/* Like QEMU and GRUB: the kernel's own name comes first. */
 	ksnprintf(cmdline, sizeof(d->boot_cmdline), "%s%s%s", d->cfg.kernel, d->cfg.cmdline[0] ? " " : "",
 		  d->cfg.cmdline);
-	return mb_load((const void *)k->addr, k->size, cmdline, mods, d->cfg.nr_initrd,
-		       &g, res, why, whylen);
+	err = mb_load((const void *)k->addr, k->size, cmdline, mods, d->cfg.nr_initrd,
+		      &g, &res, why, whylen);
+	if (!err)
+		*be = (struct boot_entry){ .entry = res.entry, .eax = MB_BOOT_MAGIC, .ebx = res.mbi };
+	return err;
 }
 
-static int create_vcpus(struct domain *d, const struct mb_result *res)
+static int create_vcpus(struct domain *d, const struct boot_entry *be)
 {
 	for (uint32_t i = 0; i < d->cfg.vcpus; i++) {
 		struct vcpu *v = vcpu_create(d, i);
@@ -249,11 +282,11 @@ static int create_vcpus(struct domain *d, const struct mb_result *res)
 		if (!v)
 			return -E_NOMEM;
 		d->vcpus[d->nr_vcpus++] = v;
-		/* Without an emulated local APIC nothing can start the others
-		 * yet: they wait for a start-up IPI, like a real AP. */
+		/* The others wait for a start-up IPI, like a PC's APs. */
 		v->state = i ? VCPU_WAIT_SIPI : VCPU_STOPPED;
 	}
-	vcpu_set_protected_entry(d->vcpus[0], res->entry, MB_BOOT_MAGIC, res->mbi);
+	vcpu_set_protected_entry(d->vcpus[0], be->entry, be->eax, be->ebx);
+	d->vcpus[0]->regs.gpr[GPR_RSI] = be->esi;
 	return 0;
 }
 
@@ -286,7 +319,7 @@ static bool claim_for_start(struct domain *d)
 
 int domain_start(struct domain *d, char *why, size_t whylen)
 {
-	struct mb_result res;
+	struct boot_entry be;
 	int err;
 
 	why[0] = '\0';
@@ -304,9 +337,11 @@ int domain_start(struct domain *d, char *why, size_t whylen)
 		ksnprintf(why, whylen, "cannot allocate %lu MiB for the guest: %s",
 			  d->cfg.memory_bytes / MiB, err_str(err));
 	if (!err)
-		err = load_kernel(d, &res, why, whylen);
-	if (!err && (err = create_vcpus(d, &res)))
+		err = load_kernel(d, &be, why, whylen);
+	if (!err && (err = create_vcpus(d, &be)))
 		ksnprintf(why, whylen, "cannot create the vCPUs: %s", err_str(err));
+	if (!err)
+		err = platform_init(d, why, whylen);
 	if (err) {
 		free_run(d);
 		d->starting = false;
@@ -349,31 +384,47 @@ static void collect_stats(struct domain *d)
 
 static enum dom_action action_for(struct domain *d)
 {
-	if (d->stop_state == DOM_CRASHED)
+	switch (d->stop_cause) {
+	case STOP_CRASH:
 		return d->cfg.on_crash;
-	if (d->exit_status >= 0)
-		return d->cfg.on_poweroff;
-	return DOM_ACTION_DESTROY;	/* the operator's destroy */
+	case STOP_RESET:
+		return d->cfg.on_reboot;
+	case STOP_POWEROFF:
+		return d->reboot_asked ? DOM_ACTION_RESTART : d->cfg.on_poweroff;
+	default:
+		return DOM_ACTION_DESTROY;	/* the operator's destroy */
+	}
 }
+
+static const char *const cause_names[] = {
+	[STOP_DESTROY] = "destroy", [STOP_POWEROFF] = "poweroff", [STOP_RESET] = "reboot",
+	[STOP_CRASH] = "crash",
+};
 
 static void teardown(struct domain *d)
 {
 	bool restart = action_for(d) == DOM_ACTION_RESTART;
+	bool asked = d->stop_cause == STOP_POWEROFF && d->reboot_asked;
+	enum dom_state final = d->stop_cause == STOP_CRASH && !restart ? DOM_CRASHED : DOM_SHUTOFF;
 	uint64_t flags;
 	char why[160];
 
 	collect_stats(d);
 	free_run(d);
 	flags = spin_lock_irqsave(&d->lock);
-	d->state = d->stop_state;
+	d->state = final;
 	d->id = -1;
+	d->reboot_asked = false;
 	d->stop_tsc = rdtsc();
 	d->stopping = false;
 	spin_unlock_irqrestore(&d->lock, flags);
 	log_exit_counts(d);
 	if (restart) {
-		pr_info("domain %s: restarting (on_%s=restart)\n", d->cfg.name,
-			d->stop_state == DOM_CRASHED ? "crash" : "poweroff");
+		if (asked)
+			pr_info("domain %s: restarting (the operator's reboot)\n", d->cfg.name);
+		else
+			pr_info("domain %s: restarting (on_%s=restart)\n", d->cfg.name,
+				cause_names[d->stop_cause]);
 		domain_start(d, why, sizeof(why));
 	}
 }
@@ -399,7 +450,7 @@ void domain_vcpu_stopped(struct vcpu *v)
 		teardown(d);
 }
 
-void domain_stop(struct domain *d, enum dom_state final, int64_t exit_status, const char *fmt, ...)
+void domain_stop(struct domain *d, enum stop_cause cause, int64_t exit_status, const char *fmt, ...)
 {
 	uint64_t flags = spin_lock_irqsave(&d->lock);
 	bool last;
@@ -410,7 +461,7 @@ void domain_stop(struct domain *d, enum dom_state final, int64_t exit_status, co
 		return;
 	}
 	d->stopping = true;
-	d->stop_state = final;
+	d->stop_cause = cause;
 	d->exit_status = exit_status;
 	va_start(ap, fmt);
 	kvsnprintf(d->reason, sizeof(d->reason), fmt, ap);
@@ -420,8 +471,10 @@ void domain_stop(struct domain *d, enum dom_state final, int64_t exit_status, co
 			d->vcpus[i]->state = VCPU_STOPPED;
 	last = all_stopped(d);
 	spin_unlock_irqrestore(&d->lock, flags);
-	if (final == DOM_CRASHED)
+	if (cause == STOP_CRASH)
 		pr_err("domain %s: crashed: %s\n", d->cfg.name, d->reason);
+	else if (cause == STOP_RESET)
+		pr_info("domain %s: reset: %s\n", d->cfg.name, d->reason);
 	else if (exit_status >= 0)
 		pr_info("domain %s: shut off: %s, exit status %ld\n", d->cfg.name, d->reason,
 			exit_status);
@@ -437,10 +490,24 @@ int domain_destroy(struct domain *d)
 
 	if (d->state != DOM_RUNNING && d->state != DOM_PAUSED)
 		return -E_INVAL;
-	domain_stop(d, DOM_SHUTOFF, -1, "destroyed by the operator");
+	domain_stop(d, STOP_DESTROY, -1, "destroyed by the operator");
 	while (d->state == DOM_RUNNING && time_since_boot_ns() < deadline)
 		sched_idle_once();
 	return d->state == DOM_RUNNING ? -E_TIMEDOUT : 0;
+}
+
+int domain_shutdown(struct domain *d, bool reboot)
+{
+	uint64_t flags = spin_lock_irqsave(&d->lock);
+	bool running = d->state == DOM_RUNNING && !d->stopping && !d->starting;
+
+	if (running && reboot)
+		d->reboot_asked = true;
+	spin_unlock_irqrestore(&d->lock, flags);
+	if (!running)
+		return -E_INVAL;
+	plat_power_button(d);
+	return 0;
 }
 
 void domain_wake(struct domain *d)

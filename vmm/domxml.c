@@ -540,6 +540,151 @@ static int end_console(struct dom_parser *p, const struct elem_desc *d, const ch
 	return 0;
 }
 
+/* ---------------------------------------------------------------- features */
+
+static int end_acpi(struct dom_parser *p, const struct elem_desc *d, const char *text,
+		    unsigned line)
+{
+	p->cfg->feat_acpi = true;
+	return 0;
+}
+
+static int end_apic(struct dom_parser *p, const struct elem_desc *d, const char *text,
+		    unsigned line)
+{
+	p->cfg->feat_apic = true;
+	return 0;
+}
+
+static int end_pae(struct dom_parser *p, const struct elem_desc *d, const char *text,
+		   unsigned line)
+{
+	p->cfg->feat_pae = true;
+	return 0;
+}
+
+/* ---------------------------------------------------------------- disks */
+
+/* The <disk> being parsed: the element table caps occurrences at
+ * DOM_MAX_DISKS, and end_disk counts it only once it is complete. */
+static struct dom_disk *cur_disk(struct dom_parser *p)
+{
+	return &p->cfg->disks[p->cfg->nr_disks];
+}
+
+static int attr_source_file(struct dom_parser *p, const struct elem_desc *d,
+			    const char *value, unsigned line)
+{
+	return guest_file(p, d, value, line, cur_disk(p)->file);
+}
+
+/* prefix followed by one or more lowercase letters */
+static bool letters_after(const char *s, const char *prefix)
+{
+	size_t n = strlen(prefix);
+
+	if (strncmp(s, prefix, n) || !s[n])
+		return false;
+	for (s += n; *s; s++)
+		if (*s < 'a' || *s > 'z')
+			return false;
+	return true;
+}
+
+/* libvirt names disks by bus prefix and a letter index (hda, sdb, xvdc,
+ * vdaa); Keel's are virtio and at most 26, so only vda..vdz. */
+static int check_disk_name(struct dom_parser *p, const char *dev, unsigned line)
+{
+	static const char *const prefixes[] = { "vd", "hd", "sd", "xvd", "ubd", NULL };
+	char q[QUOTE_BUF];
+
+	if (dev[0] == 'v' && dev[1] == 'd' && dev[2] >= 'a' && dev[2] <= 'z' && !dev[3])
+		return 0;
+	for (int i = 0; prefixes[i]; i++)
+		if (letters_after(dev, prefixes[i]))
+			return xml_fail(&p->lx, -E_NOTSUP, line, "unsupported dev='%s' on "
+					"<target>: Keel's disks are virtio, vda to vdz",
+					quote(dev, q));
+	return xml_fail(&p->lx, -E_INVAL, line, "invalid dev='%s' on <target>: vda to vdz",
+			quote(dev, q));
+}
+
+static int attr_target_dev(struct dom_parser *p, const struct elem_desc *d,
+			   const char *value, unsigned line)
+{
+	const struct dom_config *cfg = p->cfg;
+	int r = check_disk_name(p, value, line);
+
+	if (r)
+		return r;
+	for (unsigned i = 0; i < cfg->nr_disks; i++)
+		if (!strcmp(cfg->disks[i].target, value))
+			return xml_fail(&p->lx, -E_INVAL, line,
+					"dev='%s' on <target> is used by another <disk>", value);
+	memcpy(cur_disk(p)->target, value, strlen(value) + 1);
+	return 0;
+}
+
+static int end_readonly(struct dom_parser *p, const struct elem_desc *d, const char *text,
+			unsigned line)
+{
+	cur_disk(p)->readonly = true;
+	return 0;
+}
+
+/* Reported to the guest as the virtio-blk ID (VIRTIO_BLK_T_GET_ID: 20
+ * bytes); the characters are those libvirt's schema allows. */
+static int end_disk_serial(struct dom_parser *p, const struct elem_desc *d,
+			   const char *text, unsigned line)
+{
+	size_t len = strlen(text);
+	char q[QUOTE_BUF];
+
+	if (len >= DOM_DISK_SERIAL_MAX)
+		return xml_fail(&p->lx, -E_INVAL, line, "<serial> of a <disk> is longer than %u "
+				"bytes", DOM_DISK_SERIAL_MAX - 1);
+	for (size_t i = 0; i < len; i++)
+		if (!is_name_byte(text[i]) && text[i] != ' ')
+			return xml_fail(&p->lx, -E_INVAL, line, "<serial> '%s': a disk's serial "
+					"uses A-Z a-z 0-9 _ . + - and space", quote(text, q));
+	if (!len)
+		return xml_fail(&p->lx, -E_INVAL, line, "<serial> of a <disk> is empty");
+	memcpy(cur_disk(p)->serial, text, len + 1);
+	return 0;
+}
+
+static int end_disk(struct dom_parser *p, const struct elem_desc *d, const char *text,
+		    unsigned line)
+{
+	p->cfg->nr_disks++;
+	return 0;
+}
+
+/* ---------------------------------------------------------------- rng */
+
+/* libvirt's text names the host's entropy source; Keel has its own, and
+ * accepts the two names that mean "the host's kernel pool". */
+static int end_rng_backend(struct dom_parser *p, const struct elem_desc *d,
+			   const char *text, unsigned line)
+{
+	static const char *const sources[] = { "", "/dev/urandom", "/dev/random", NULL };
+	char q[QUOTE_BUF];
+
+	if (word_index(sources, text) < 0)
+		return xml_fail(&p->lx, -E_NOTSUP, line, "unsupported <backend> source '%s': "
+				"/dev/urandom or /dev/random", quote(text, q));
+	return 0;
+}
+
+static int end_rng(struct dom_parser *p, const struct elem_desc *d, const char *text,
+		   unsigned line)
+{
+	p->cfg->has_rng = true;
+	return 0;
+}
+
+/* ---------------------------------------------------------------- the domain */
+
 static int end_domain(struct dom_parser *p, const struct elem_desc *d, const char *text,
 		      unsigned line)
 {
@@ -580,11 +725,69 @@ static const struct attr_desc chardev_attrs[] = {
 	{ "type", true, pty_only, NULL },
 };
 
+static const struct attr_desc disk_driver_attrs[] = {
+	{ "name", false, (const char *const[]){ "qemu", "keel", NULL }, NULL },
+	{ "type", false, (const char *const[]){ "raw", NULL }, NULL },
+};
+
+static const struct attr_desc disk_source_attrs[] = {
+	{ "file", true, NULL, attr_source_file },
+};
+
+static const struct attr_desc disk_target_attrs[] = {
+	{ "dev", true, NULL, attr_target_dev },
+	{ "bus", false, (const char *const[]){ "virtio", NULL }, NULL },
+};
+
+static const struct elem_desc disk_children[] = {
+	{ "driver", 0, 1, TEXT_NONE, ATTRS(disk_driver_attrs) },
+	{ "source", 1, 1, TEXT_NONE, ATTRS(disk_source_attrs) },
+	{ "target", 1, 1, TEXT_NONE, ATTRS(disk_target_attrs) },
+	{ "readonly", 0, 1, TEXT_NONE, .end = end_readonly },
+	{ "serial", 0, 1, TEXT_KEEP, .end = end_disk_serial },
+};
+
+/* libvirt's defaults for both are the only values Keel supports */
+static const struct attr_desc disk_attrs[] = {
+	{ "type", false, (const char *const[]){ "file", NULL }, NULL },
+	{ "device", false, (const char *const[]){ "disk", NULL }, NULL },
+};
+
+static const struct attr_desc rng_backend_attrs[] = {
+	{ "model", true, (const char *const[]){ "random", NULL }, NULL },
+};
+
+static const struct elem_desc rng_children[] = {
+	{ "backend", 1, 1, TEXT_KEEP, ATTRS(rng_backend_attrs), .end = end_rng_backend },
+};
+
+static const struct attr_desc rng_attrs[] = {
+	{ "model", true, (const char *const[]){ "virtio", NULL }, NULL },
+};
+
+/* libvirt adds <memballoon> to most domains it writes; 'none' asks for
+ * no device, which is what Keel has. */
+static const struct attr_desc memballoon_attrs[] = {
+	{ "model", true, (const char *const[]){ "none", NULL }, NULL },
+};
+
 static const struct elem_desc devices_children[] = {
 	{ "serial", 0, 1, TEXT_NONE, ATTRS(chardev_attrs), CHILDREN(serial_children),
 	  end_serial },
 	{ "console", 0, 1, TEXT_NONE, ATTRS(chardev_attrs), CHILDREN(console_children),
 	  end_console },
+	{ "disk", 0, DOM_MAX_DISKS, TEXT_NONE, ATTRS(disk_attrs), CHILDREN(disk_children),
+	  end_disk },
+	{ "rng", 0, 1, TEXT_NONE, ATTRS(rng_attrs), CHILDREN(rng_children), end_rng },
+	{ "memballoon", 0, 1, TEXT_NONE, ATTRS(memballoon_attrs) },
+};
+
+/* Keel always gives ACPI tables and a local APIC; these are kept only to
+ * be written back. */
+static const struct elem_desc features_children[] = {
+	{ "acpi", 0, 1, TEXT_NONE, .end = end_acpi },
+	{ "apic", 0, 1, TEXT_NONE, .end = end_apic },
+	{ "pae", 0, 1, TEXT_NONE, .end = end_pae },
 };
 
 static const struct attr_desc os_type_attrs[] = {
@@ -616,6 +819,7 @@ static const struct elem_desc domain_children[] = {
 	{ "currentMemory", 0, 1, TEXT_KEEP, ATTRS(memory_attrs), .end = end_current_memory },
 	{ "vcpu", 0, 1, TEXT_KEEP, ATTRS(vcpu_attrs), .end = end_vcpu },
 	{ "os", 1, 1, TEXT_NONE, CHILDREN(os_children) },
+	{ "features", 0, 1, TEXT_NONE, CHILDREN(features_children) },
 	{ "on_poweroff", 0, 1, TEXT_KEEP, .end = end_on_poweroff },
 	{ "on_reboot", 0, 1, TEXT_KEEP, .end = end_on_reboot },
 	{ "on_crash", 0, 1, TEXT_KEEP, .end = end_on_crash },
@@ -623,6 +827,8 @@ static const struct elem_desc domain_children[] = {
 };
 
 _Static_assert(ARRAY_SIZE(domain_children) <= MAX_CHILDREN, "raise MAX_CHILDREN");
+_Static_assert(ARRAY_SIZE(devices_children) <= MAX_CHILDREN, "raise MAX_CHILDREN");
+_Static_assert(DOM_MAX_DISKS <= 26, "disk targets are vda to vdz");
 
 static const struct attr_desc domain_attrs[] = {
 	{ "type", true, (const char *const[]){ "keel", "kvm", NULL }, NULL },
@@ -774,16 +980,53 @@ static void put_os(struct xml_out *o, const struct dom_config *cfg)
 	put_fmt(o, "  </os>\n");
 }
 
+static void put_features(struct xml_out *o, const struct dom_config *cfg)
+{
+	const struct { const char *name; bool on; } features[] = {
+		{ "acpi", cfg->feat_acpi }, { "apic", cfg->feat_apic }, { "pae", cfg->feat_pae },
+	};
+
+	if (!cfg->feat_acpi && !cfg->feat_apic && !cfg->feat_pae)
+		return;
+	put_fmt(o, "  <features>\n");
+	for (size_t i = 0; i < ARRAY_SIZE(features); i++)
+		if (features[i].on)
+			put_fmt(o, "    <%s/>\n", features[i].name);
+	put_fmt(o, "  </features>\n");
+}
+
+/* The driver's name is left out: libvirt's is 'qemu', Keel's 'keel', and
+ * both read the same. */
+static void put_disk(struct xml_out *o, const struct dom_disk *disk)
+{
+	put_fmt(o, "    <disk type='file' device='disk'>\n"
+		"      <driver type='raw'/>\n      <source file='");
+	put_escaped(o, disk->file);
+	put_fmt(o, "'/>\n      <target dev='");
+	put_escaped(o, disk->target);
+	put_fmt(o, "' bus='virtio'/>\n");
+	if (disk->readonly)
+		put_fmt(o, "      <readonly/>\n");
+	if (disk->serial[0])
+		put_element(o, "      ", "serial", disk->serial);
+	put_fmt(o, "    </disk>\n");
+}
+
 static void put_devices(struct xml_out *o, const struct dom_config *cfg)
 {
-	if (!cfg->has_serial && !cfg->has_console)
+	if (!cfg->has_serial && !cfg->has_console && !cfg->nr_disks && !cfg->has_rng)
 		return;
 	put_fmt(o, "  <devices>\n");
+	for (unsigned i = 0; i < cfg->nr_disks && i < DOM_MAX_DISKS; i++)
+		put_disk(o, &cfg->disks[i]);
 	if (cfg->has_serial)
 		put_fmt(o, "    <serial type='pty'>\n      <target port='0'/>\n    </serial>\n");
 	if (cfg->has_console)
 		put_fmt(o, "    <console type='pty'>\n      <target type='serial' port='0'/>\n"
 			"    </console>\n");
+	if (cfg->has_rng)
+		put_fmt(o, "    <rng model='virtio'>\n"
+			"      <backend model='random'>/dev/urandom</backend>\n    </rng>\n");
 	put_fmt(o, "  </devices>\n");
 }
 
@@ -806,6 +1049,7 @@ int domxml_format(const struct dom_config *cfg, char *buf, size_t size)
 	put_size(&o, "currentMemory", cfg->current_memory_bytes);
 	put_fmt(&o, "  <vcpu placement='static'>%u</vcpu>\n", cfg->vcpus);
 	put_os(&o, cfg);
+	put_features(&o, cfg);
 	put_element(&o, "  ", "on_poweroff", dom_action_name(cfg->on_poweroff));
 	put_element(&o, "  ", "on_reboot", dom_action_name(cfg->on_reboot));
 	put_element(&o, "  ", "on_crash", dom_action_name(cfg->on_crash));

@@ -12,14 +12,35 @@
  *     <os>
  *       <type arch='x86_64' machine='pc'>hvm</type>
  *       <kernel>web.elf</kernel>         file in the config directory
- *       <initrd>mod1.bin</initrd>        0..DOM_MAX_MODULES multiboot modules
+ *       <initrd>mod1.bin</initrd>        0..DOM_MAX_MODULES files: for a Linux
+ *                                        (bzImage) kernel the loader joins
+ *                                        them into one initramfs, for a
+ *                                        multiboot kernel each is a module
  *       <cmdline>console=ttyS0</cmdline>
  *     </os>
+ *     <features><acpi/><apic/><pae/></features>   optional, each at most
+ *                                        once; recorded only (Keel always
+ *                                        gives ACPI and the APIC)
  *     <on_poweroff>destroy</on_poweroff> <on_reboot>restart</on_reboot>
  *     <on_crash>destroy</on_crash>
  *     <devices>
  *       <serial type='pty'><target port='0'/></serial>
  *       <console type='pty'><target type='serial' port='0'/></console>
+ *       <disk type='file' device='disk'> 0..DOM_MAX_DISKS virtio-blk disks;
+ *                                        both attributes optional
+ *         <driver name='qemu' type='raw'/>          optional; name qemu or keel
+ *         <source file='debian.img'/>    file in the config directory
+ *         <target dev='vda' bus='virtio'/>          vda..vdz, one disk each;
+ *                                        bus optional
+ *         <readonly/>                    optional
+ *         <serial>abc</serial>           optional: 1..20 of [A-Za-z0-9_.+- ]
+ *       </disk>
+ *       <rng model='virtio'>             at most one virtio-rng
+ *         <backend model='random'>/dev/urandom</backend>   or /dev/random,
+ *                                        or no text; Keel uses its own
+ *                                        entropy whichever is named
+ *       </rng>
+ *       <memballoon model='none'/>       accepted, not recorded
  *     </devices>
  *   </domain>
  *
@@ -40,6 +61,9 @@
 #define DOM_TITLE_MAX		129
 #define DOM_MACHINE_MAX		33
 #define DOM_MAX_MODULES		8
+#define DOM_MAX_DISKS		4
+#define DOM_DISK_TARGET_MAX	8	/* "vda".."vdz" */
+#define DOM_DISK_SERIAL_MAX	21	/* virtio-blk's 20-byte ID */
 #define DOM_MAX_VCPUS		64
 #define DOM_MEMORY_MAX		(1024ULL * GiB)	/* 1 TiB */
 #define DOM_MEMORY_ALIGN	PAGE_SIZE	/* sizes round up to this */
@@ -56,6 +80,13 @@ enum dom_arch {
 	DOM_ARCH_I686,
 };
 
+struct dom_disk {			/* <disk type='file' device='disk'> */
+	char file[DOM_FILE_MAX];		/* plain file name, no '/' */
+	char target[DOM_DISK_TARGET_MAX];	/* "vda".."vdz", unique in the domain */
+	bool readonly;
+	char serial[DOM_DISK_SERIAL_MAX];	/* "" when absent */
+};
+
 struct dom_config {
 	char name[DOM_NAME_MAX];
 	char title[DOM_TITLE_MAX];		/* "" when absent */
@@ -67,12 +98,16 @@ struct dom_config {
 	enum dom_arch arch;
 	char machine[DOM_MACHINE_MAX];		/* "" when absent */
 	char kernel[DOM_FILE_MAX];		/* plain file name, no '/' */
-	char initrd[DOM_MAX_MODULES][DOM_FILE_MAX];	/* multiboot modules, in order */
+	char initrd[DOM_MAX_MODULES][DOM_FILE_MAX];	/* in order: modules, or one initramfs */
 	unsigned nr_initrd;
 	char cmdline[DOM_CMDLINE_MAX];		/* "" when absent */
 	enum dom_action on_poweroff, on_reboot, on_crash;
 	bool has_serial;			/* <serial type='pty'>: the UART at 0x3F8 */
 	bool has_console;			/* <console type='pty'> on that UART */
+	struct dom_disk disks[DOM_MAX_DISKS];	/* virtio-blk, in document order */
+	unsigned nr_disks;
+	bool has_rng;				/* <rng model='virtio'> */
+	bool feat_acpi, feat_apic, feat_pae;	/* <features> children, for formatting */
 };
 
 #define DOMXML_MSG_MAX	160

@@ -9,6 +9,7 @@
 #include "kernel/errno.h"
 #include "kernel/log.h"
 #include "vmm/exit.h"
+#include "vmm/platform.h"
 
 #define HYPERCALL_UNKNOWN	(~0ULL)		/* RAX after an unknown VMCALL */
 
@@ -49,7 +50,7 @@ enum exit_action vcpu_fault(struct vcpu *v, unsigned vector, uint32_t error)
 
 static enum exit_action stop_with(struct vcpu *v, const char *what)
 {
-	domain_stop(v->dom, DOM_CRASHED, -1, "%s on vCPU %u at RIP 0x%lx", what, v->index,
+	domain_stop(v->dom, STOP_CRASH, -1, "%s on vCPU %u at RIP 0x%lx", what, v->index,
 		    vmcs_read(VMCS_GUEST_RIP));
 	return EXIT_STOP;
 }
@@ -63,10 +64,13 @@ static enum exit_action handle_unknown(struct vcpu *v, const struct vmexit *e)
 	return stop_with(v, what);
 }
 
+/* A triple fault resets a PC: the domain's on_reboot decides what follows. */
 static enum exit_action handle_triple_fault(struct vcpu *v, const struct vmexit *e)
 {
 	(void)e;
-	return stop_with(v, "triple fault");
+	domain_stop(v->dom, STOP_RESET, -1, "triple fault on vCPU %u at RIP 0x%lx", v->index,
+		    vmcs_read(VMCS_GUEST_RIP));
+	return EXIT_STOP;
 }
 
 /* The interrupt is still pending in the local APIC ("acknowledge interrupt
@@ -90,17 +94,36 @@ static enum exit_action handle_exception_nmi(struct vcpu *v, const struct vmexit
 	return stop_with(v, "unexpected exception exit");
 }
 
+/* The slice ended, or a guest timer is due: run_until_exit() tells which. */
 static enum exit_action handle_preemption_timer(struct vcpu *v, const struct vmexit *e)
 {
 	(void)v;
 	(void)e;
-	return EXIT_END_SLICE;
+	return EXIT_RESUME;
 }
 
+/*
+ * HLT: the vCPU leaves the run queue until an event arrives (vintr_kick),
+ * unless one already waits. 'wake' is cleared before looking, so an event
+ * that comes after the look is seen by sched_put() and not lost.
+ */
 static enum exit_action handle_hlt(struct vcpu *v, const struct vmexit *e)
 {
 	vcpu_skip_insn(v, e);
+	v->wake = false;
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	if (v->nmi_pending || v->init_pending ||
+	    ((vmcs_read(VMCS_GUEST_RFLAGS) & RFLAGS_IF) && vintr_pending(v)))
+		return EXIT_RESUME;
 	return EXIT_HALT;
+}
+
+/* The guest opened the window vintr_prepare() asked for: it injects now. */
+static enum exit_action handle_window(struct vcpu *v, const struct vmexit *e)
+{
+	(void)v;
+	(void)e;
+	return EXIT_RESUME;
 }
 
 /* INVD and WBINVD: guest RAM is ordinary write-back memory, coherent
@@ -147,6 +170,8 @@ static const exit_handler_t handlers[EXIT_REASON_COUNT] = {
 	[EXIT_EXCEPTION_NMI] = handle_exception_nmi,
 	[EXIT_EXTERNAL_INTR] = handle_external_intr,
 	[EXIT_TRIPLE_FAULT] = handle_triple_fault,
+	[EXIT_INTR_WINDOW] = handle_window,
+	[EXIT_NMI_WINDOW] = handle_window,
 	[EXIT_CPUID] = handle_cpuid,
 	[EXIT_GETSEC] = handle_ud,
 	[EXIT_HLT] = handle_hlt,

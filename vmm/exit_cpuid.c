@@ -1,16 +1,24 @@
 /*
  * CPUID and XSETBV exits. The guest sees the host's CPUID, minus what Keel
  * does not virtualize (VMX above all, so a guest cannot try to nest), plus
- * the hypervisor bit and Keel's leaf 0x40000000 signature. Leaf and bit
- * names: SDM Vol. 2A, CPUID.
+ * the hypervisor bit and Keel's leaf 0x40000000 signature, its own
+ * topology (one package of nr_vcpus cores, APIC ID = vCPU index) and the
+ * TSC and APIC timer frequencies (leaves 0x15, 0x16 and 0x40000010), so a
+ * guest never has to calibrate them against a timer. Leaf and bit names:
+ * SDM Vol. 2A, CPUID.
  */
 #include "arch/cpu.h"
 #include "arch/trap.h"
 #include "kernel/log.h"
+#include "kernel/time.h"
 #include "vmm/exit.h"
+#include "vmm/platform.h"
 
 #define HV_LEAF_BASE		0x40000000u
 #define HV_LEAF_LAST		0x400000ffu
+#define HV_LEAF_TIMING		0x40000010u	/* EAX TSC kHz, EBX APIC bus kHz */
+#define LEAF_TSC		0x15u		/* the highest basic leaf offered */
+#define LEAF_FREQ		0x16u
 
 /* Leaf 1 ECX/EDX */
 #define L1_ECX_MONITOR		(1u << 3)
@@ -33,7 +41,19 @@
 #define L1_EDX_ACPI		(1u << 22)
 #define L1_EDX_TM		(1u << 29)
 #define L1_EDX_PBE		(1u << 31)
+#define L1_EDX_HTT		(1u << 28)
 #define L1_EBX_APIC_ID_SHIFT	24
+#define L1_EBX_COUNT_SHIFT	16
+#define L1_EBX_COUNT_MASK	(0xffu << L1_EBX_COUNT_SHIFT)
+/* Leaf 4 EAX: cores per package - 1 in 31:26, threads per cache - 1 in 25:14 */
+#define L4_EAX_TOPOLOGY_MASK	0xffffc000u
+#define L4_EAX_CORES_SHIFT	26
+/* Leaf 6 EAX: the APIC timer runs in every C-state */
+#define L6_EAX_ARAT		(1u << 2)
+/* Leaf 0xB: ECX level type in 15:8 */
+#define LB_TYPE_SMT		1u
+#define LB_TYPE_CORE		2u
+#define LB_TYPE_SHIFT		8
 /* Leaf 7 subleaf 0 */
 #define L7_EBX_TSC_ADJUST	(1u << 1)
 #define L7_EBX_SGX		(1u << 2)
@@ -48,6 +68,11 @@
 #define L7_EDX_SPEC_MSRS	((1u << 26) | (1u << 27) | (1u << 29) | (1u << 31))
 /* Leaf 0xD subleaf 1 */
 #define LD1_EAX_XSAVES		(1u << 3)
+/* Leaf 0xD subleaf i >= 2: ECX bit 1, the component starts 64-byte aligned
+ * in the compacted format */
+#define LDI_ECX_ALIGN64		(1u << 1)
+#define XSAVE_LEGACY_SIZE	512u
+#define XSAVE_HEADER_SIZE	64u
 /* Leaf 0x80000001 EDX */
 #define LX1_EDX_RDTSCP		(1u << 27)
 
@@ -62,35 +87,126 @@ static void keel_leaves(uint32_t leaf, struct cpuid_regs *r)
 {
 	*r = (struct cpuid_regs){ 0, 0, 0, 0 };
 	if (leaf == HV_LEAF_BASE) {
-		r->eax = HV_LEAF_BASE;
+		r->eax = HV_LEAF_TIMING;
 		memcpy(&r->ebx, "Keel", 4);
 		memcpy(&r->ecx, "Keel", 4);
 		memcpy(&r->edx, "Keel", 4);
+	} else if (leaf == HV_LEAF_TIMING) {	/* the "generic timing" leaf */
+		r->eax = (uint32_t)(tsc_hz / 1000);
+		r->ebx = (uint32_t)(plat_apic_hz() / 1000);
 	}
+}
+
+/* Bits needed to number 'n' cores: the width of the core field in the
+ * APIC ID (leaf 0xB's shift). */
+static uint32_t id_bits(uint32_t n)
+{
+	uint32_t bits = 0;
+
+	while ((1u << bits) < n)
+		bits++;
+	return bits;
+}
+
+/* Leaf 0xB: thread level (one thread a core), then the core level. */
+static void topology_leaf(struct vcpu *v, uint32_t sub, struct cpuid_regs *r)
+{
+	uint32_t n = v->dom->nr_vcpus;
+
+	*r = (struct cpuid_regs){ 0, 0, sub & 0xff, v->index };
+	if (sub == 0) {
+		r->ebx = 1;
+		r->ecx |= LB_TYPE_SMT << LB_TYPE_SHIFT;
+	} else if (sub == 1) {
+		r->eax = id_bits(n);
+		r->ebx = n;
+		r->ecx |= LB_TYPE_CORE << LB_TYPE_SHIFT;
+	}
+}
+
+/* Leaves 0x15 and 0x16: TSC = crystal * EBX / EAX, the crystal being the
+ * APIC timer's clock, as on recent Intel CPUs. */
+static void frequency_leaf(uint32_t leaf, struct cpuid_regs *r)
+{
+	uint64_t apic_hz = plat_apic_hz();
+
+	if (leaf == LEAF_TSC)
+		*r = (struct cpuid_regs){ 1, (uint32_t)(tsc_hz / apic_hz), (uint32_t)apic_hz, 0 };
+	else
+		*r = (struct cpuid_regs){ (uint32_t)(tsc_hz / 1000000), (uint32_t)(tsc_hz / 1000000),
+					  (uint32_t)(apic_hz / 1000000), 0 };
 }
 
 static void filter_leaf1(struct vcpu *v, struct cpuid_regs *r)
 {
+	uint32_t n = v->dom->nr_vcpus;
+
 	r->ecx &= ~(L1_ECX_MONITOR | L1_ECX_DSCPL | L1_ECX_VMX | L1_ECX_SMX | L1_ECX_EIST |
-		    L1_ECX_TM2 | L1_ECX_SDBG | L1_ECX_PDCM | L1_ECX_X2APIC | L1_ECX_TSC_DEADLINE |
-		    L1_ECX_OSXSAVE);
+		    L1_ECX_TM2 | L1_ECX_SDBG | L1_ECX_PDCM | L1_ECX_OSXSAVE);
 	if (vmcs_read(VMCS_GUEST_CR4) & CR4_OSXSAVE)
 		r->ecx |= L1_ECX_OSXSAVE;
-	r->ecx |= L1_ECX_HYPERVISOR;
-	/* No local APIC, MTRRs or machine-check architecture are emulated. */
-	r->edx &= ~(L1_EDX_MCE | L1_EDX_APIC | L1_EDX_MTRR | L1_EDX_MCA | L1_EDX_DS |
-		    L1_EDX_ACPI | L1_EDX_TM | L1_EDX_PBE);
-	r->ebx = (r->ebx & ((1u << L1_EBX_APIC_ID_SHIFT) - 1)) | (v->index << L1_EBX_APIC_ID_SHIFT);
+	/* The emulated local APIC has both modes and the TSC-deadline timer. */
+	r->ecx |= L1_ECX_HYPERVISOR | L1_ECX_X2APIC | L1_ECX_TSC_DEADLINE;
+	r->edx |= L1_EDX_APIC;
+	/* No MTRRs or machine-check architecture are emulated. */
+	r->edx &= ~(L1_EDX_MCE | L1_EDX_MTRR | L1_EDX_MCA | L1_EDX_DS | L1_EDX_ACPI | L1_EDX_TM |
+		    L1_EDX_PBE | L1_EDX_HTT);
+	if (n > 1)
+		r->edx |= L1_EDX_HTT;
+	r->ebx &= ~(0xffu << L1_EBX_APIC_ID_SHIFT | L1_EBX_COUNT_MASK);
+	r->ebx |= v->index << L1_EBX_APIC_ID_SHIFT | (n & 0xff) << L1_EBX_COUNT_SHIFT;
+}
+
+/*
+ * CPUID.(0xD,1).EBX: the XSAVEC (compacted) area size for XCR0 | IA32_XSS
+ * (SDM Vol. 1 13.4.3). Computed rather than passed through: the guest's
+ * XSS is 0 (no XSAVES), and some CPUs and emulators report the standard
+ * size here, which Linux rejects as inconsistent.
+ */
+static uint32_t xsave_compacted_size(uint64_t xcr0)
+{
+	uint32_t size = XSAVE_LEGACY_SIZE + XSAVE_HEADER_SIZE;
+
+	for (unsigned i = 2; i < 63; i++) {
+		struct cpuid_regs c;
+
+		if (!(xcr0 & (1ULL << i)))
+			continue;
+		c = cpuid(0xd, i);
+		if (c.ecx & LDI_ECX_ALIGN64)
+			size = (size + 63) & ~63u;
+		size += c.eax;
+	}
+	return size;
 }
 
 static void filter(struct vcpu *v, uint32_t leaf, uint32_t sub, struct cpuid_regs *r)
 {
 	switch (leaf) {
+	case 0:
+		r->eax = MAX(r->eax, LEAF_FREQ);
+		break;
 	case 1:
 		filter_leaf1(v, r);
 		break;
-	case 5: case 6: case 0xa: case 0xf: case 0x10: case 0x12: case 0x14:
-		/* MONITOR, power, perfmon, RDT, SGX, trace: not offered */
+	case 4:
+		if (r->eax & 0x1f) {	/* a cache: private to each core */
+			r->eax &= ~L4_EAX_TOPOLOGY_MASK;
+			r->eax |= ((1u << id_bits(v->dom->nr_vcpus)) - 1) << L4_EAX_CORES_SHIFT;
+		}
+		break;
+	case 6:
+		*r = (struct cpuid_regs){ L6_EAX_ARAT, 0, 0, 0 };
+		break;
+	case 0xb:
+		topology_leaf(v, sub, r);
+		break;
+	case LEAF_TSC:
+	case LEAF_FREQ:
+		frequency_leaf(leaf, r);
+		break;
+	case 5: case 0xa: case 0xf: case 0x10: case 0x12: case 0x14: case 0x1f:
+		/* MONITOR, perfmon, RDT, SGX, trace, v2 topology: not offered */
 		*r = (struct cpuid_regs){ 0, 0, 0, 0 };
 		break;
 	case 7:
@@ -102,8 +218,10 @@ static void filter(struct vcpu *v, uint32_t leaf, uint32_t sub, struct cpuid_reg
 		}
 		break;
 	case 0xd:
-		if (sub == 1)
+		if (sub == 1) {
 			r->eax &= ~LD1_EAX_XSAVES;
+			r->ebx = xsave_compacted_size(v->xcr0);
+		}
 		break;
 	case 0x80000001:
 		r->edx &= ~LX1_EDX_RDTSCP;
@@ -111,6 +229,15 @@ static void filter(struct vcpu *v, uint32_t leaf, uint32_t sub, struct cpuid_reg
 	default:
 		break;
 	}
+}
+
+static uint32_t host_max_leaf(void)
+{
+	static uint32_t max;
+
+	if (!max)
+		max = cpuid(0, 0).eax;
+	return max;
 }
 
 enum exit_action handle_cpuid(struct vcpu *v, const struct vmexit *e)
@@ -121,6 +248,9 @@ enum exit_action handle_cpuid(struct vcpu *v, const struct vmexit *e)
 
 	if (leaf >= HV_LEAF_BASE && leaf <= HV_LEAF_LAST) {
 		keel_leaves(leaf, &r);
+	} else if (leaf > host_max_leaf() && leaf < HV_LEAF_BASE && leaf != LEAF_TSC &&
+		   leaf != LEAF_FREQ) {
+		r = (struct cpuid_regs){ 0, 0, 0, 0 };	/* raised maximum: nothing there */
 	} else {
 		r = cpuid(leaf, sub);
 		filter(v, leaf, sub, &r);

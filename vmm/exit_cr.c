@@ -135,7 +135,7 @@ static int mov_to_cr(struct vcpu *v, unsigned cr, uint64_t val)
 	case 8:
 		if (val & ~CR8_MASK)
 			return -E_INVAL;
-		v->cr8 = val;
+		vlapic_set_tpr(&v->lapic, (uint8_t)(val << 4));	/* CR8 is TPR[7:4] */
 		return 0;
 	default:
 		return -E_INVAL;
@@ -149,7 +149,7 @@ static int mov_from_cr(struct vcpu *v, unsigned cr, uint64_t *val)
 		*val = vmcs_read(VMCS_GUEST_CR3);
 		return 0;
 	case 8:
-		*val = v->cr8;
+		*val = vlapic_get_tpr(&v->lapic) >> 4;
 		return 0;
 	default:
 		return -E_INVAL;

@@ -162,7 +162,7 @@ static enum exit_action cannot_emulate(struct vcpu *v, uint64_t gpa, const uint8
 	char bytes[64];
 
 	insn_format(code, n, bytes, sizeof(bytes));
-	domain_stop(v->dom, DOM_CRASHED, -1,
+	domain_stop(v->dom, STOP_CRASH, -1,
 		    "%s: access to 0x%lx (no RAM there) at RIP 0x%lx, instruction bytes %s",
 		    why, gpa, vmcs_read(VMCS_GUEST_RIP), bytes);
 	return EXIT_STOP;

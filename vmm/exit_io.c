@@ -51,7 +51,7 @@ static void set_accumulator(struct vcpu *v, unsigned size, uint64_t val)
 
 static enum exit_action device_error(struct vcpu *v, const struct io_req *r, int err)
 {
-	domain_stop(v->dom, DOM_CRASHED, -1, "device at port 0x%x failed (%s)", r->port, err_str(err));
+	domain_stop(v->dom, STOP_CRASH, -1, "device at port 0x%x failed (%s)", r->port, err_str(err));
 	return EXIT_STOP;
 }
 

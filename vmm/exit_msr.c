@@ -143,12 +143,18 @@ static const struct msr_emul *find_msr(uint32_t msr)
 	return NULL;
 }
 
+/* The local APIC's MSRs (APIC base, TSC deadline, x2APIC registers) are
+ * the vLAPIC's; -E_NOENT from it means "not mine". */
 enum exit_action handle_rdmsr(struct vcpu *v, const struct vmexit *e)
 {
-	const struct msr_emul *m = find_msr((uint32_t)v->regs.gpr[GPR_RCX]);
+	uint32_t msr = (uint32_t)v->regs.gpr[GPR_RCX];
+	const struct msr_emul *m = find_msr(msr);
 	uint64_t val;
+	int err = vlapic_rdmsr(&v->lapic, msr, &val, rdtsc());
 
-	if (!m || !m->read || m->read(v, &val))
+	if (err == -E_NOENT && (!m || !m->read || m->read(v, &val)))
+		return vcpu_fault(v, VEC_GP, 0);
+	if (err && err != -E_NOENT)
 		return vcpu_fault(v, VEC_GP, 0);
 	v->regs.gpr[GPR_RAX] = (uint32_t)val;
 	v->regs.gpr[GPR_RDX] = val >> 32;
@@ -158,10 +164,14 @@ enum exit_action handle_rdmsr(struct vcpu *v, const struct vmexit *e)
 
 enum exit_action handle_wrmsr(struct vcpu *v, const struct vmexit *e)
 {
-	const struct msr_emul *m = find_msr((uint32_t)v->regs.gpr[GPR_RCX]);
+	uint32_t msr = (uint32_t)v->regs.gpr[GPR_RCX];
+	const struct msr_emul *m = find_msr(msr);
 	uint64_t val = (v->regs.gpr[GPR_RDX] << 32) | (uint32_t)v->regs.gpr[GPR_RAX];
+	int err = vlapic_wrmsr(&v->lapic, msr, val, rdtsc());
 
-	if (!m || !m->write || m->write(v, val))
+	if (err == -E_NOENT && (!m || !m->write || m->write(v, val)))
+		return vcpu_fault(v, VEC_GP, 0);
+	if (err && err != -E_NOENT)
 		return vcpu_fault(v, VEC_GP, 0);
 	vcpu_skip_insn(v, e);
 	return EXIT_RESUME;

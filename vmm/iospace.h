@@ -11,6 +11,7 @@
 #define KEEL_VMM_IOSPACE_H
 
 #include "kernel/klib.h"
+#include "kernel/spinlock.h"
 
 #define IOSPACE_MAX_RANGES 32
 
@@ -29,6 +30,7 @@ struct io_range {
 };
 
 struct iospace {
+	spinlock_t lock;		/* the table; never held while a device runs */
 	struct io_range ranges[IOSPACE_MAX_RANGES];	/* sorted by base */
 	unsigned nr;
 	uint64_t unclaimed_reads, unclaimed_writes;	/* empty-bus accesses */
@@ -38,7 +40,11 @@ struct iospace {
  * (overlaps another range) or -E_NOMEM (table full). */
 int io_register(struct iospace *s, uint64_t base, uint64_t len, const struct io_ops *ops,
 		void *ctx, const char *name);
-/* The range holding all of [addr, addr + size), or NULL. */
+/* Release the range that starts at 'base' (a device moved or stopped
+ * decoding). 0, or -E_NOENT when no range starts there. */
+int io_unregister(struct iospace *s, uint64_t base);
+/* The range holding all of [addr, addr + size), or NULL. The caller
+ * holds s->lock, or owns the table alone (tests, set-up). */
 const struct io_range *io_find(const struct iospace *s, uint64_t addr, unsigned size);
 /*
  * Perform an access: the claiming device's read or write, or the empty

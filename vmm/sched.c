@@ -19,10 +19,13 @@
 #include "vmm/vmm.h"
 
 #define SLICE_US	10000
+/* The boot CPU also polls the serial console, whose receive FIFO holds 16
+ * characters (1.4 ms at 115200 baud): it never leaves it for longer. */
+#define CONSOLE_POLL_US	1000
 
 static spinlock_t runq_lock = SPINLOCK_INIT;
 static struct vcpu *runq_head, *runq_tail;
-static uint64_t slice_tsc;
+static uint64_t slice_tsc, console_tsc;
 volatile uint64_t tlb_generation;
 
 void sched_init(void)
@@ -30,6 +33,7 @@ void sched_init(void)
 	slice_tsc = tsc_hz / 1000000 * SLICE_US;
 	if (!slice_tsc)
 		slice_tsc = 1000000;
+	console_tsc = MAX(slice_tsc / (SLICE_US / CONSOLE_POLL_US), 1);
 }
 
 /* An idle CPU sleeps in HLT; wake one so the new work starts at once
@@ -91,6 +95,14 @@ static void sched_put(struct vcpu *v, enum exit_action act)
 		domain_vcpu_stopped(v);
 		return;
 	}
+	if (act == EXIT_WAIT_SIPI) {
+		vlapic_reset(&v->lapic);
+		flags = spin_lock_irqsave(&d->lock);
+		v->init_pending = false;
+		v->state = VCPU_WAIT_SIPI;
+		spin_unlock_irqrestore(&d->lock, flags);
+		return;
+	}
 	if (act == EXIT_HALT) {
 		flags = spin_lock_irqsave(&d->lock);
 		if (!v->wake) {
@@ -114,20 +126,49 @@ bool sched_run_once(void)
 		sched_put(v, EXIT_STOP);
 		return true;
 	}
-	sched_put(v, vcpu_run_slice(v, slice_tsc));
+	sched_put(v, vcpu_run_slice(v, this_cpu()->id ? slice_tsc : console_tsc));
 	return true;
+}
+
+/*
+ * Sleep until an interrupt. The periodic tick (TICK_HZ) wakes a CPU often
+ * enough for the shell, not for guest timers: when a halted vCPU's timer
+ * (or a domain's PIT, RTC...) is due sooner, a one-shot host timer wakes
+ * this CPU at that deadline instead.
+ */
+static void idle_wait(uint64_t deadline)
+{
+	uint64_t now = rdtsc(), tick = tsc_hz / TICK_HZ;
+	bool oneshot = deadline != UINT64_MAX && lapic_timer_hz && deadline - now < tick;
+
+	if (oneshot) {
+		uint64_t count = (deadline - now) * lapic_timer_hz / tsc_hz + 1;
+
+		lapic_timer_oneshot(VEC_LAPIC_TIMER, (uint32_t)count);
+	}
+	irq_enable_and_halt();
+	if (oneshot)
+		lapic_timer_periodic(VEC_LAPIC_TIMER, (uint32_t)(lapic_timer_hz / TICK_HZ));
 }
 
 void sched_idle_once(void)
 {
 	struct percpu *p = this_cpu();
+	uint64_t now = rdtsc(), deadline;
 
+	deadline = plat_timers_poll(now);
+	if (p->id == 0)
+		deadline = MIN(deadline, now + console_tsc);
 	if (sched_run_once())
 		return;
 	irq_disable();
 	p->idle = true;
-	if (!__atomic_load_n(&runq_head, __ATOMIC_ACQUIRE))
-		irq_enable_and_halt();
+	if (!__atomic_load_n(&runq_head, __ATOMIC_ACQUIRE)) {
+		if (deadline <= rdtsc())
+			irq_enable();
+		else
+			idle_wait(deadline);
+	}
 	p->idle = false;
 	irq_enable();
 }

@@ -14,6 +14,7 @@
 #include "kernel/mm.h"
 #include "kernel/percpu.h"
 #include "vmm/exit.h"
+#include "vmm/platform.h"
 #include "vmm/vmm.h"
 
 #define FXSAVE_MXCSR_OFFSET	24
@@ -120,7 +121,8 @@ uint64_t vcpu_cr4_host_mask(void)
 static int setup_controls(struct vcpu *v)
 {
 	struct domain *d = v->dom;
-	uint32_t pin = vmx_control(VMX_CTL_PIN, PIN_EXT_INTR_EXIT | PIN_NMI_EXIT | PIN_PREEMPTION_TIMER);
+	uint32_t pin = vmx_control(VMX_CTL_PIN, PIN_EXT_INTR_EXIT | PIN_NMI_EXIT | PIN_PREEMPTION_TIMER |
+				   PIN_VIRTUAL_NMIS);
 	uint32_t proc = vmx_control(VMX_CTL_PROC, PROC_HLT_EXIT | PROC_USE_IO_BITMAPS |
 				    PROC_USE_MSR_BITMAPS | PROC_SECONDARY | PROC_MWAIT_EXIT |
 				    PROC_MONITOR_EXIT | PROC_CR8_LOAD_EXIT | PROC_CR8_STORE_EXIT |
@@ -137,6 +139,13 @@ static int setup_controls(struct vcpu *v)
 	    !(exitc & EXIT_LOAD_EFER) || !(entry & ENTRY_LOAD_EFER) ||
 	    !(proc & PROC_CR8_LOAD_EXIT) || !(proc & PROC_CR8_STORE_EXIT))
 		return -E_NOTSUP;
+	/* The interrupt and NMI windows are opened on demand (vmm/vintr.c);
+	 * the NMI window needs virtual NMIs (SDM Vol. 3C 25.6.1). */
+	if (!(vmx_control(VMX_CTL_PROC, proc | PROC_INTR_WINDOW_EXIT) & PROC_INTR_WINDOW_EXIT))
+		return -E_NOTSUP;
+	v->nmi_windows = (pin & PIN_VIRTUAL_NMIS) &&
+			 (vmx_control(VMX_CTL_PROC, proc | PROC_NMI_WINDOW_EXIT) & PROC_NMI_WINDOW_EXIT);
+	v->proc_controls = proc;
 	vmcs_write(VMCS_PIN_CONTROLS, pin);
 	vmcs_write(VMCS_PROC_CONTROLS, proc);
 	vmcs_write(VMCS_PROC2_CONTROLS, proc2);
@@ -207,6 +216,46 @@ void vcpu_set_protected_entry(struct vcpu *v, uint32_t entry, uint32_t eax, uint
 	v->regs.gpr[GPR_RBX] = ebx;
 	vmcs_clear(v->vmcs);
 	v->launched = false;
+}
+
+/*
+ * A start-up IPI: real mode at vector:0000 (SDM Vol. 3A 9.4.4.1 and table
+ * 10-1, the state after INIT), with the VMCS current.
+ */
+static void set_sipi_entry(struct vcpu *v, uint8_t vector)
+{
+	uint32_t code = AR_TYPE_CODE_RX_ACCESSED | AR_S | AR_P;
+	uint32_t data = AR_TYPE_DATA_RW_ACCESSED | AR_S | AR_P;
+
+	for (unsigned s = SEG_ES; s <= SEG_GS; s++)
+		set_segment(s, 0, 0, 0xffff, data);
+	set_segment(SEG_CS, (uint16_t)(vector << 8), (uint64_t)vector << 12, 0xffff, code);
+	set_segment(SEG_LDTR, 0, 0, 0xffff, AR_TYPE_LDT | AR_P);
+	set_segment(SEG_TR, 0, 0, 0xffff, AR_TYPE_TSS_BUSY | AR_P);
+	vmcs_write(VMCS_GUEST_GDTR_BASE, 0);
+	vmcs_write(VMCS_GUEST_GDTR_LIMIT, 0xffff);
+	vmcs_write(VMCS_GUEST_IDTR_BASE, 0);
+	vmcs_write(VMCS_GUEST_IDTR_LIMIT, 0xffff);
+	vmcs_write(VMCS_CR0_SHADOW, CR0_ET);
+	vmcs_write(VMCS_GUEST_CR0, (CR0_ET | vmx_caps.cr0_fixed0) & ~(CR0_PG | CR0_PE));
+	vmcs_write(VMCS_CR4_SHADOW, 0);
+	vmcs_write(VMCS_GUEST_CR4, vmx_caps.cr4_fixed0);
+	vmcs_write(VMCS_GUEST_CR3, 0);
+	vmcs_write(VMCS_GUEST_EFER, 0);
+	vmcs_write(VMCS_ENTRY_CONTROLS, vmcs_read(VMCS_ENTRY_CONTROLS) & ~ENTRY_IA32E_GUEST);
+	vmcs_write(VMCS_GUEST_PAT, PAT_DEFAULT);
+	vmcs_write(VMCS_GUEST_DR7, DR7_DEFAULT);
+	vmcs_write(VMCS_GUEST_DEBUGCTL, 0);
+	vmcs_write(VMCS_GUEST_RFLAGS, RFLAGS_FIXED);
+	vmcs_write(VMCS_GUEST_RIP, 0);
+	vmcs_write(VMCS_GUEST_RSP, 0);
+	vmcs_write(VMCS_GUEST_ACTIVITY, ACTIVITY_ACTIVE);
+	vmcs_write(VMCS_GUEST_INTERRUPTIBILITY, 0);
+	vmcs_write(VMCS_GUEST_PENDING_DBG, 0);
+	vmcs_write(VMCS_ENTRY_INTR_INFO, 0);
+	memset(&v->regs, 0, sizeof(v->regs));
+	v->regs.gpr[GPR_RDX] = cpuid(1, 0).eax;	/* the processor signature */
+	v->xcr0 = XCR0_X87;
 }
 
 struct vcpu *vcpu_create(struct domain *d, uint32_t index)
@@ -288,15 +337,18 @@ void vcpu_inject_exception(struct vcpu *v, unsigned vector, bool has_error, uint
 	vmcs_write(VMCS_ENTRY_INTR_INFO, info);
 }
 
-/* Program the VMX-preemption timer for what is left of the slice. */
+/* Program the VMX-preemption timer for what is left of the slice, or up
+ * to the next deadline of the guest's timers, whichever comes first. The
+ * timers due by now have just fired into the interrupt controllers. */
 static bool arm_slice_timer(struct vcpu *v)
 {
-	uint64_t now = rdtsc(), left, ticks;
+	uint64_t now = rdtsc(), left, ticks, until;
 
 	if (now >= v->slice_end)
 		return false;
+	until = MIN(v->slice_end, plat_vcpu_poll(v, now));
 	if (vmx_caps.preemption_timer) {
-		left = v->slice_end - now;
+		left = until > now ? until - now : 0;
 		ticks = left >> vmx_caps.preemption_shift;
 		vmcs_write(VMCS_PREEMPTION_TIMER, ticks > 0xffffffffULL ? 0xffffffffULL : ticks);
 	}
@@ -307,7 +359,7 @@ static enum exit_action enter_failed(struct vcpu *v)
 {
 	uint64_t err = vmcs_read(VMCS_VM_INSN_ERROR);
 
-	domain_stop(v->dom, DOM_CRASHED, -1, "VM entry failed on vCPU %u (VM-instruction error %lu)",
+	domain_stop(v->dom, STOP_CRASH, -1, "VM entry failed on vCPU %u (VM-instruction error %lu)",
 		    v->index, err);
 	return EXIT_STOP;
 }
@@ -319,8 +371,11 @@ static enum exit_action run_until_exit(struct vcpu *v)
 	while (act == EXIT_RESUME) {
 		if (v->dom->stopping)
 			return EXIT_STOP;
+		if (v->init_pending)
+			return EXIT_WAIT_SIPI;
 		if (!arm_slice_timer(v))
 			return EXIT_END_SLICE;
+		vintr_prepare(v);
 		if (vmx_enter(&v->regs, v->launched))
 			return enter_failed(v);
 		v->launched = true;
@@ -352,16 +407,22 @@ enum exit_action vcpu_run_slice(struct vcpu *v, uint64_t slice_tsc)
 	flush_if_stale();
 	if (!vmcs_load(v->vmcs)) {
 		irq_enable();
-		domain_stop(v->dom, DOM_CRASHED, -1, "cannot load the VMCS of vCPU %u", v->index);
+		domain_stop(v->dom, STOP_CRASH, -1, "cannot load the VMCS of vCPU %u", v->index);
 		return EXIT_STOP;
 	}
 	write_host_state();
+	if (v->sipi_pending) {
+		set_sipi_entry(v, v->sipi_vector);
+		v->sipi_pending = false;
+	}
+	this_cpu()->vcpu = v;
 	fpu_guest_load(v);
 	msr_guest_load(v);
 	v->slice_end = start + slice_tsc;
 	act = run_until_exit(v);
 	msr_guest_save(v);
 	fpu_guest_save(v);
+	this_cpu()->vcpu = NULL;
 	vmcs_clear(v->vmcs);
 	v->launched = false;
 	v->run_tsc += rdtsc() - start;

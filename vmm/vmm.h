@@ -21,6 +21,8 @@
 #include "vmm/ept.h"
 #include "vmm/guestmem.h"
 #include "vmm/iospace.h"
+#include "vmm/platform.h"
+#include "vmm/vlapic.h"
 #include "vmm/vuart.h"
 
 #define MAX_DOMAINS		32
@@ -31,6 +33,14 @@ enum dom_state {
 	DOM_RUNNING,		/* shown as "idle" when every vCPU is halted */
 	DOM_PAUSED,
 	DOM_CRASHED,		/* stopped by a guest fault (on_crash=destroy) */
+};
+
+/* Why a run ends; with the domain's on_* actions this says what follows. */
+enum stop_cause {
+	STOP_DESTROY,		/* the operator's destroy: stays off */
+	STOP_POWEROFF,		/* the guest powered off (S5, debug-exit): on_poweroff */
+	STOP_RESET,		/* the guest reset the machine: on_reboot */
+	STOP_CRASH,		/* a guest fault Keel cannot go on from: on_crash */
 };
 
 enum vcpu_state {
@@ -49,6 +59,7 @@ enum exit_action {
 	EXIT_END_SLICE,		/* give the CPU up; the vCPU stays runnable */
 	EXIT_HALT,		/* the vCPU waits for an event */
 	EXIT_STOP,		/* the domain is stopping */
+	EXIT_WAIT_SIPI,		/* an INIT arrived: wait for a start-up IPI */
 };
 
 struct vcpu {
@@ -66,8 +77,15 @@ struct vcpu {
 	uint64_t xcr0;
 	void *fpu;			/* FXSAVE/XSAVE area */
 	uint64_t msr_star, msr_lstar, msr_cstar, msr_sfmask, msr_kgsbase;
-	uint64_t cr8;
 	volatile bool wake;		/* an event arrived since it last halted */
+	/* Interrupts (vmm/vintr.c). */
+	struct vlapic lapic;
+	volatile bool nmi_pending;
+	volatile bool init_pending;	/* reset at the next exit */
+	volatile bool sipi_pending;	/* start at sipi_vector:0 when next run */
+	uint8_t sipi_vector;
+	uint32_t proc_controls;		/* primary controls as in the VMCS */
+	bool nmi_windows;		/* NMI-window exiting is available */
 	/* Statistics. */
 	uint64_t exits[EXIT_REASON_COUNT];
 	uint64_t exits_other;		/* reasons beyond the table */
@@ -83,7 +101,9 @@ struct domain {
 	int id;				/* [L] virsh's Id while running, else -1 */
 	volatile bool stopping;		/* [L] a stop is under way */
 	bool starting;			/* [L] domain_start() is at work */
-	enum dom_state stop_state;	/* [L] the state after the stop */
+	enum stop_cause stop_cause;	/* [L] why the run is ending */
+	bool reboot_asked;		/* [L] the operator's reboot: restart
+					 * after the guest powers off */
 	char reason[160];		/* [L] why it stopped, "" when asked to */
 	int64_t exit_status;		/* [L] from the debug-exit port, or -1 */
 	uint64_t start_tsc, stop_tsc;	/* [L] */
@@ -92,6 +112,7 @@ struct domain {
 	struct iospace pio, mmio;	/* [run] device registries */
 	uint64_t io_bitmap, msr_bitmap;	/* [run] physical pages */
 	struct vuart uart;		/* output history survives the run */
+	struct platform plat;		/* [run] the PC around the vCPUs */
 	struct vcpu *vcpus[MAX_VCPUS];	/* [run] */
 	uint32_t nr_vcpus;		/* [run] */
 	uint64_t empty_bus_logged;	/* [run] rate limit for the log */
@@ -109,8 +130,11 @@ int domain_define(const struct dom_config *cfg, const char *file, struct domain 
 int domain_start(struct domain *d, char *why, size_t whylen);
 /* Ask the domain to stop; the last vCPU to leave its CPU tears it down.
  * 'reason' is "" for an operator's request. */
-void domain_stop(struct domain *d, enum dom_state final, int64_t exit_status,
+void domain_stop(struct domain *d, enum stop_cause cause, int64_t exit_status,
 		 const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+/* Press the virtual power button (ACPI); 'reboot' starts the domain again
+ * once the guest has powered off. -E_INVAL when it is not running. */
+int domain_shutdown(struct domain *d, bool reboot);
 /* Stop and wait until the domain's resources are gone (the shell's destroy). */
 int domain_destroy(struct domain *d);
 /* virsh's word for the domain's state. */

@@ -18,6 +18,7 @@ Consoles, emulator logs and Bochs's files are kept under --keel-workdir
 (build/systest/<name>/) for inspection after a failure.
 """
 
+import json
 import os
 import shutil
 import subprocess
@@ -129,15 +130,15 @@ message: db "fresh kernel says hi", 13, 10, 0
 FRESH_EXIT_STATUS = (0x2a << 1) | 1
 MODULES = {"mod-one.txt": "first module\n", "mod-two.txt": "second module, a bit longer\n"}
 BROKEN_XML = ("broken.xml", "<domain type='keel'>\n  <name>broken</name>\n"
-              "  <memory unit='MiB'>8</memory>\n  <features/>\n</domain>\n")
+              "  <memory unit='MiB'>8</memory>\n  <clock offset='utc'/>\n</domain>\n")
 
 
 def domain_xml(name, kernel, mib, cmdline, modules):
     initrds = "".join("\n    <initrd>%s</initrd>" % m for m in modules)
     return ("<domain type='keel'>\n  <name>%s</name>\n  <memory unit='MiB'>%d</memory>\n"
             "  <os>\n    <type>hvm</type>\n    <kernel>%s</kernel>%s\n"
-            "    <cmdline>%s</cmdline>\n  </os>\n  <devices>\n"
-            "    <serial type='pty'/>\n  </devices>\n</domain>\n"
+            "    <cmdline>%s</cmdline>\n  </os>\n  <on_reboot>destroy</on_reboot>\n"
+            "  <devices>\n    <serial type='pty'/>\n  </devices>\n</domain>\n"
             % (name, mib, kernel, initrds, cmdline))
 
 
@@ -180,9 +181,54 @@ def guests_image(config):
                        [os.path.join(build, "guests", k) for k in kernels] + [fresh])
 
 
+# ------------------------------------------------------------ Linux guest
+# Debian's cloud kernel with the checking initrd of tests/linux (built by
+# tools/linux_guest.py), 2 vCPUs, a read-only virtio disk and virtio-rng.
+LINUX_MIB = 128
+LINUX_VCPUS = 2
+LINUX_RATE_SECS = 5
+
+
+def linux_artifacts():
+    """Build (or reuse) build/linux and return its description."""
+    out = os.path.join(ROOT, "build", "linux")
+    subprocess.run([sys.executable, os.path.join(ROOT, "tools", "linux_guest.py"), out],
+                   check=True, stdout=subprocess.DEVNULL)
+    with open(os.path.join(out, "linux-guest.json")) as f:
+        info = json.load(f)
+    info["dir"] = out
+    return info
+
+
+def linux_xml(info, name="linux"):
+    cmdline = "%s panic=-1 keel.cpus=%d keel.mem_mib=%d keel.rate_secs=%d" % (
+        info["cmdline"], LINUX_VCPUS, LINUX_MIB, LINUX_RATE_SECS)
+    return ("<domain type='keel'>\n  <name>%s</name>\n  <memory unit='MiB'>%d</memory>\n"
+            "  <vcpu>%d</vcpu>\n  <os>\n    <type arch='x86_64'>hvm</type>\n"
+            "    <kernel>vmlinuz</kernel>\n    <initrd>initrd.img</initrd>\n"
+            "    <cmdline>%s</cmdline>\n  </os>\n  <features><acpi/><apic/></features>\n"
+            "  <on_poweroff>destroy</on_poweroff>\n  <on_reboot>restart</on_reboot>\n"
+            "  <devices>\n    <disk type='file' device='disk'>\n"
+            "      <source file='disk.img'/>\n      <target dev='vda' bus='virtio'/>\n"
+            "      <readonly/>\n    </disk>\n"
+            "    <rng model='virtio'><backend model='random'>/dev/urandom</backend></rng>\n"
+            "    <serial type='pty'/>\n  </devices>\n</domain>\n"
+            % (name, LINUX_MIB, LINUX_VCPUS, cmdline))
+
+
+def linux_image(config):
+    workdir = os.path.join(config.getoption("--keel-workdir"), "bochs-linux-image")
+    info = linux_artifacts()
+    files = {"linux.xml": linux_xml(info), "autostart": "linux\n"}
+    os.makedirs(workdir, exist_ok=True)
+    return build_image(config.getoption("--keel-image"), workdir, files,
+                       [os.path.join(info["dir"], f) for f in ("vmlinuz", "initrd.img", "disk.img")])
+
+
 PRESTART = {  # fixture -> (emulator, image builder or None for --keel-image)
     "bochs": ("bochs", None),
     "bochs_guests": ("bochs", guests_image),
+    "bochs_linux": ("bochs", linux_image),
 }
 
 
@@ -313,6 +359,13 @@ def bochs(pytestconfig):
 @pytest.fixture(scope="session")
 def bochs_guests(pytestconfig):
     shell = _boot(pytestconfig, "bochs", "bochs_guests", guests_image)
+    yield shell
+    shell.machine.stop()
+
+
+@pytest.fixture(scope="session")
+def bochs_linux(pytestconfig):
+    shell = _boot(pytestconfig, "bochs", "bochs_linux", linux_image)
     yield shell
     shell.machine.stop()
 

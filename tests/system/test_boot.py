@@ -21,7 +21,7 @@ NODEINFO_VALUE_COLUMN = 21
 MEM_KIB = 512 * 1024
 MIN_MEM_SHARE = 0.6
 VTX_FULL = "VT-x (EPT, VPID, unrestricted guest)"
-HELP_COMMANDS = ["help", "version", "nodeinfo", "list", "dmesg", "reboot"]
+HELP_COMMANDS = ["help", "version", "nodeinfo", "list", "dmesg", "host-reboot"]
 
 
 def read_version():
@@ -122,8 +122,8 @@ class TestQemu:
 
 @pytest.mark.emu("qemu")
 def test_reboot(qemu_fresh):
-    """reboot resets the machine: the firmware runs again and boots Keel."""
-    qemu_fresh.sendline("reboot")
+    """host-reboot resets the machine: the firmware runs again and boots Keel."""
+    qemu_fresh.sendline("host-reboot")
     qemu_fresh.expect(r"BdsDxe", timeout=emu.boot_timeout("qemu"))
     qemu_fresh.wait_prompt()
     assert read_version() in qemu_fresh.cmd("version")
@@ -151,7 +151,7 @@ class TestBochs:
         """Runs last on this machine: reset through port 0xCF9 (Bochs has
         no ACPI tables), the firmware runs again and Keel comes back with
         VMX on both CPUs. Needs the PIIX4 quirk in kernel/power.c."""
-        bochs.sendline("reboot")
+        bochs.sendline("host-reboot")
         bochs.expect(r"BdsDxe", timeout=emu.boot_timeout("bochs"))
         bochs.wait_prompt()
         out = bochs.cmd("dmesg")

@@ -87,13 +87,14 @@ class TestGuests:
         assert m, "no CPUID round-trip figure"
         print("CPUID exit round trip under Bochs: %s TSC cycles" % m.group(1))
 
-    def test_triple_fault_crashes_only_its_domain(self, bochs_guests):
+    def test_triple_fault_resets_only_its_domain(self, bochs_guests):
+        """A triple fault resets the machine; on_reboot=destroy leaves it off."""
         info = wait_stopped(bochs_guests, "triple")
-        assert info["State"] == "crashed", info
-        assert "triple fault" in info["Crash reason"], info
+        assert info["State"] == "shut off", info
+        assert "triple fault" in info["Reason"], info
         assert "triple: going" in console_of(bochs_guests, "triple")
         dmesg = bochs_guests.cmd("dmesg")
-        assert re.search(r"domain triple: crashed: triple fault on vCPU 0 at RIP 0x", dmesg), dmesg
+        assert re.search(r"domain triple: reset: triple fault on vCPU 0 at RIP 0x", dmesg), dmesg
 
     def test_empty_bus_logged(self, bochs_guests):
         wait_stopped(bochs_guests, "wild-write")
@@ -102,7 +103,7 @@ class TestGuests:
 
     def test_invalid_definition_reported_and_skipped(self, bochs_guests):
         dmesg = bochs_guests.cmd("dmesg")
-        assert re.search(r"config: broken\.xml: line 4: .*<features>.*; skipped", dmesg), dmesg
+        assert re.search(r"config: broken\.xml: line 4: .*<clock>.*; skipped", dmesg), dmesg
         assert bochs_guests.cmd("dominfo broken") == "error: failed to get domain 'broken'"
 
     def test_counters_progress_beside_hostile_guests(self, bochs_guests):
@@ -111,10 +112,15 @@ class TestGuests:
         for name in ("spin", "flood") + tuple(COUNTERS):
             assert dominfo(bochs_guests, name)["State"] == "running", name
         first = {c: last_count(bochs_guests, c) for c in COUNTERS}
-        time.sleep(10)
-        second = {c: last_count(bochs_guests, c) for c in COUNTERS}
-        stuck = [c for c in COUNTERS if second[c] <= first[c]]
-        assert not stuck, "no progress: %s (%s -> %s)" % (stuck, first, second)
+        # Wall time says little about a loaded Bochs: wait for each counter
+        # to move, up to a bound no fair scheduler comes near.
+        deadline = time.time() + 180
+        stuck = list(COUNTERS)
+        while stuck and time.time() < deadline:
+            time.sleep(5)
+            second = {c: last_count(bochs_guests, c) for c in stuck}
+            stuck = [c for c in stuck if second[c] <= first[c]]
+        assert not stuck, "no progress: %s (from %s)" % (stuck, first)
 
     def test_flooding_guest_console_detaches(self, bochs_guests):
         bochs_guests.sendline("console flood")

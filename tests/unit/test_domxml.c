@@ -30,16 +30,35 @@ static const char full_doc[] =
 	"    <initrd>mod2.bin</initrd>\n"
 	"    <cmdline> console=ttyS0 quiet &quot;x&quot;&#x41;&#66; </cmdline>\n"
 	"  </os>\n"
+	"  <features>\n"
+	"    <pae/>\n"
+	"    <acpi/>\n"
+	"  </features>\n"
 	"  <on_poweroff>preserve</on_poweroff>\n"
 	"  <on_reboot>destroy</on_reboot>\n"
 	"  <on_crash>restart</on_crash>\n"
 	"  <devices>\n"
+	"    <disk type='file' device='disk'>\n"
+	"      <driver name='qemu' type='raw'/>\n"
+	"      <source file='debian.img'/>\n"
+	"      <target dev='vda' bus='virtio'/>\n"
+	"      <serial> deb 12 </serial>\n"
+	"    </disk>\n"
+	"    <disk>\n"
+	"      <readonly/>\n"
+	"      <target dev='vdc'/>\n"
+	"      <source file='seed.iso'/>\n"
+	"    </disk>\n"
 	"    <serial type=\"pty\">\n"
 	"      <target port='0'/>\n"
 	"    </serial>\n"
 	"    <console type='pty'>\n"
 	"      <target type='serial' port='0'/>\n"
 	"    </console>\n"
+	"    <rng model='virtio'>\n"
+	"      <backend model='random'>/dev/urandom</backend>\n"
+	"    </rng>\n"
+	"    <memballoon model='none'/>\n"
 	"  </devices>\n"
 	"</domain>\n";
 
@@ -128,6 +147,9 @@ static void test_minimal_and_defaults(void **state)
 	assert_int_equal(cfg.on_crash, DOM_ACTION_DESTROY);
 	assert_false(cfg.has_serial);
 	assert_false(cfg.has_console);
+	assert_int_equal(cfg.nr_disks, 0);
+	assert_false(cfg.has_rng);
+	assert_false(cfg.feat_acpi || cfg.feat_apic || cfg.feat_pae);
 }
 
 static void test_full_document(void **state)
@@ -159,6 +181,19 @@ static void test_full_document(void **state)
 	assert_int_equal(cfg.on_crash, DOM_ACTION_RESTART);
 	assert_true(cfg.has_serial);
 	assert_true(cfg.has_console);
+	assert_int_equal(cfg.nr_disks, 2);
+	assert_string_equal(cfg.disks[0].file, "debian.img");
+	assert_string_equal(cfg.disks[0].target, "vda");
+	assert_false(cfg.disks[0].readonly);
+	assert_string_equal(cfg.disks[0].serial, "deb 12");
+	assert_string_equal(cfg.disks[1].file, "seed.iso");
+	assert_string_equal(cfg.disks[1].target, "vdc");
+	assert_true(cfg.disks[1].readonly);
+	assert_string_equal(cfg.disks[1].serial, "");
+	assert_true(cfg.has_rng);
+	assert_true(cfg.feat_acpi);
+	assert_false(cfg.feat_apic);
+	assert_true(cfg.feat_pae);
 }
 
 static void test_accepted_variants(void **state)
@@ -201,6 +236,320 @@ static void test_eight_initrds(void **state)
 	expect_ok(doc, &cfg);
 	assert_int_equal(cfg.nr_initrd, DOM_MAX_MODULES);
 	assert_string_equal(cfg.initrd[7], "m7");
+}
+
+/* ---------------------------------------------------------------- disks, rng, features */
+
+/* <devices> with x inside, on line 5 unless x has newlines. */
+#define DEVICES(x) HEAD "<devices>" x "</devices>" TAIL
+#define DISK_VDA "<disk><source file='d'/><target dev='vda'/></disk>"
+
+static void test_disk_minimal_and_full(void **state)
+{
+	struct dom_config cfg;
+
+	(void)state;
+	/* type, device, bus and <driver> may all be left out */
+	expect_ok(DEVICES("<disk><source file='d.img'/><target dev='vdb'/></disk>"), &cfg);
+	assert_int_equal(cfg.nr_disks, 1);
+	assert_string_equal(cfg.disks[0].file, "d.img");
+	assert_string_equal(cfg.disks[0].target, "vdb");
+	assert_false(cfg.disks[0].readonly);
+	assert_string_equal(cfg.disks[0].serial, "");
+	assert_false(cfg.has_serial || cfg.has_console || cfg.has_rng);
+
+	expect_ok(DEVICES("<disk type='file' device='disk'>\n"
+			  "<driver name='keel' type='raw'/>\n<source file='root.img'/>\n"
+			  "<target dev='vdz' bus='virtio'/><readonly/>\n"
+			  "<serial>\n A b-1.2_3+ \n</serial></disk>"), &cfg);
+	assert_int_equal(cfg.nr_disks, 1);
+	assert_string_equal(cfg.disks[0].file, "root.img");
+	assert_string_equal(cfg.disks[0].target, "vdz");
+	assert_true(cfg.disks[0].readonly);
+	assert_string_equal(cfg.disks[0].serial, "A b-1.2_3+");
+
+	/* a driver element with no attributes, or only one of them */
+	expect_ok(DEVICES("<disk><driver/><source file='d'/><target dev='vda'/></disk>"
+			  "<disk><driver name='qemu'/><source file='e'/><target dev='vdb'/></disk>"
+			  "<disk><driver type='raw'/><source file='f'/><target dev='vdc'/></disk>"),
+		  &cfg);
+	assert_int_equal(cfg.nr_disks, 3);
+	assert_string_equal(cfg.disks[2].file, "f");
+}
+
+static void test_four_disks(void **state)
+{
+	struct dom_config cfg;
+
+	(void)state;
+	expect_ok(DEVICES("<disk><source file='a'/><target dev='vdd'/>"
+			  "<serial>12345678901234567890</serial></disk>"
+			  "<serial type='pty'/>"
+			  "<disk><source file='b'/><target dev='vda'/><readonly/></disk>"
+			  "<disk><source file='a'/><target dev='vdz'/><readonly/></disk>"
+			  "<disk><source file='c'/><target dev='vdb'/></disk>"), &cfg);
+	assert_int_equal(cfg.nr_disks, DOM_MAX_DISKS);
+	/* document order, whatever the names */
+	assert_string_equal(cfg.disks[0].target, "vdd");
+	assert_string_equal(cfg.disks[0].serial, "12345678901234567890");
+	assert_false(cfg.disks[0].readonly);
+	assert_string_equal(cfg.disks[1].target, "vda");
+	assert_true(cfg.disks[1].readonly);
+	assert_string_equal(cfg.disks[2].target, "vdz");
+	assert_string_equal(cfg.disks[2].file, "a");	/* the parser allows a shared file */
+	assert_true(cfg.disks[2].readonly);
+	assert_string_equal(cfg.disks[3].target, "vdb");
+	assert_string_equal(cfg.disks[3].file, "c");
+	assert_false(cfg.disks[3].readonly);
+	assert_string_equal(cfg.disks[3].serial, "");
+	assert_true(cfg.has_serial);
+}
+
+static void test_disk_errors(void **state)
+{
+	static const struct bad_case cases[] = {
+		/* target names */
+		{ DEVICES("<disk><source file='d'/>\n<target dev='vd'/></disk>"), -E_INVAL, 6,
+		  "invalid dev='vd' on <target>: vda to vdz" },
+		{ DEVICES("<disk><source file='d'/><target dev='vdA'/></disk>"), -E_INVAL, 5,
+		  "invalid dev='vdA' on <target>: vda to vdz" },
+		{ DEVICES("<disk><source file='d'/><target dev='vda1'/></disk>"), -E_INVAL, 5,
+		  "invalid dev='vda1' on <target>: vda to vdz" },
+		{ DEVICES("<disk><source file='d'/><target dev=''/></disk>"), -E_INVAL, 5,
+		  "invalid dev='' on <target>: vda to vdz" },
+		{ DEVICES("<disk><source file='d'/><target dev=' vda'/></disk>"), -E_INVAL, 5,
+		  "invalid dev=' vda' on <target>: vda to vdz" },
+		{ DEVICES("<disk><source file='d'/><target dev='v&#10;da'/></disk>"), -E_INVAL, 5,
+		  "invalid dev='v?da' on <target>: vda to vdz" },
+		{ DEVICES("<disk><source file='d'/><target dev='sda'/></disk>"), -E_NOTSUP, 5,
+		  "unsupported dev='sda' on <target>: Keel's disks are virtio, vda to vdz" },
+		{ DEVICES("<disk><source file='d'/><target dev='hdc' bus='ide'/></disk>"),
+		  -E_NOTSUP, 5,
+		  "unsupported dev='hdc' on <target>: Keel's disks are virtio, vda to vdz" },
+		{ DEVICES("<disk><source file='d'/><target dev='vdaa'/></disk>"), -E_NOTSUP, 5,
+		  "unsupported dev='vdaa' on <target>: Keel's disks are virtio, vda to vdz" },
+		{ DEVICES("<disk><source file='d'/><target dev='xvdb'/></disk>"), -E_NOTSUP, 5,
+		  "unsupported dev='xvdb' on <target>: Keel's disks are virtio, vda to vdz" },
+		{ DEVICES("<disk><source file='d'/><target dev='vda' bus='ide'/></disk>"),
+		  -E_NOTSUP, 5, "unsupported bus='ide' on <target>" },
+		{ DEVICES("<disk><source file='d'/><target dev='vda' bus='scsi'/></disk>"),
+		  -E_NOTSUP, 5, "unsupported bus='scsi' on <target>" },
+		{ DEVICES("<disk><source file='d'/><target bus='virtio'/></disk>"), -E_INVAL, 5,
+		  "missing attribute 'dev' on <target>" },
+		{ DEVICES("<disk><source file='d'/><target dev='vda' tray='open'/></disk>"),
+		  -E_NOTSUP, 5, "unsupported attribute 'tray' on <target>" },
+		/* unique targets, at most four disks */
+		{ DEVICES(DISK_VDA "\n<disk><source file='e'/>\n<target dev='vda'/></disk>"),
+		  -E_INVAL, 7, "dev='vda' on <target> is used by another <disk>" },
+		{ DEVICES("<disk><source file='d'/><target dev='vdb'/></disk>" DISK_VDA
+			  "<disk><source file='d'/><target dev='vdc'/></disk>"
+			  "<disk><source file='d'/><target dev='vdb'/></disk>"),
+		  -E_INVAL, 5, "dev='vdb' on <target> is used by another <disk>" },
+		{ DEVICES("<disk><source file='d'/><target dev='vda'/></disk>"
+			  "<disk><source file='d'/><target dev='vdb'/></disk>"
+			  "<disk><source file='d'/><target dev='vdc'/></disk>"
+			  "<disk><source file='d'/><target dev='vdd'/></disk>\n"
+			  "<disk><source file='d'/><target dev='vde'/></disk>"),
+		  -E_INVAL, 6, "more than 4 <disk> in <devices>" },
+		/* kinds of disk Keel does not have */
+		{ DEVICES("<disk type='file' device='cdrom'><source file='d'/>"
+			  "<target dev='vda'/></disk>"),
+		  -E_NOTSUP, 5, "unsupported device='cdrom' on <disk>" },
+		{ DEVICES("<disk device='floppy'/>"), -E_NOTSUP, 5,
+		  "unsupported device='floppy' on <disk>" },
+		{ DEVICES("<disk device='lun'/>"), -E_NOTSUP, 5,
+		  "unsupported device='lun' on <disk>" },
+		{ DEVICES("<disk type='block' device='disk'><source dev='/dev/sdb'/>"
+			  "<target dev='vda'/></disk>"),
+		  -E_NOTSUP, 5, "unsupported type='block' on <disk>" },
+		{ DEVICES("<disk type='network'/>"), -E_NOTSUP, 5,
+		  "unsupported type='network' on <disk>" },
+		{ DEVICES("<disk type='file' snapshot='no'/>"), -E_NOTSUP, 5,
+		  "unsupported attribute 'snapshot' on <disk>" },
+		/* source */
+		{ DEVICES("<disk><target dev='vda'/>\n</disk>"), -E_INVAL, 6,
+		  "missing <source> in <disk>" },
+		{ DEVICES("<disk><source file='d'/>\n</disk>"), -E_INVAL, 6,
+		  "missing <target> in <disk>" },
+		{ DEVICES("\n<disk/>"), -E_INVAL, 6, "missing <source> in <disk>" },
+		{ DEVICES("<disk><source/><target dev='vda'/></disk>"), -E_INVAL, 5,
+		  "missing attribute 'file' on <source>" },
+		{ DEVICES("<disk><source file='d' dev='/dev/sda'/><target dev='vda'/></disk>"),
+		  -E_NOTSUP, 5, "unsupported attribute 'dev' on <source>" },
+		{ DEVICES("<disk><source\n file='/var/lib/libvirt/images/d.img'/>"
+			  "<target dev='vda'/></disk>"),
+		  -E_INVAL, 6, "<source> '/var/lib/libvirt/images/d.img' must be a file name "
+		  "in the config directory, without '/'" },
+		{ DEVICES("<disk><source file='..\\d'/><target dev='vda'/></disk>"), -E_INVAL, 5,
+		  "<source> '..\\d' must be a file name in the config directory, without '/'" },
+		{ DEVICES("<disk><source file='..'/><target dev='vda'/></disk>"), -E_INVAL, 5,
+		  "<source> needs a file name of 1-63 characters" },
+		{ DEVICES("<disk><source file=''/><target dev='vda'/></disk>"), -E_INVAL, 5,
+		  "<source> needs a file name of 1-63 characters" },
+		{ DEVICES("<disk><source file='a b'/><target dev='vda'/></disk>"), -E_INVAL, 5,
+		  "<source> 'a b': file names use A-Z a-z 0-9 _ . + -" },
+		{ DEVICES("<disk><source file='d'/><source file='e'/><target dev='vda'/></disk>"),
+		  -E_INVAL, 5, "more than 1 <source> in <disk>" },
+		{ DEVICES("<disk><source file='d'><seclabel/></source></disk>"), -E_NOTSUP, 5,
+		  "unsupported element <seclabel> in <source>" },
+		/* driver */
+		{ DEVICES("<disk><driver name='tap'/></disk>"), -E_NOTSUP, 5,
+		  "unsupported name='tap' on <driver>" },
+		{ DEVICES("<disk><driver name='qemu' type='qcow2'/></disk>"), -E_NOTSUP, 5,
+		  "unsupported type='qcow2' on <driver>" },
+		{ DEVICES("<disk><driver name='qemu' cache='none'/></disk>"), -E_NOTSUP, 5,
+		  "unsupported attribute 'cache' on <driver>" },
+		{ DEVICES("<disk><driver/><driver/></disk>"), -E_INVAL, 5,
+		  "more than 1 <driver> in <disk>" },
+		/* readonly, serial, the rest */
+		{ DEVICES(DISK_VDA "<disk><source file='d'/><target dev='vdb'/><readonly/>"
+			  "<readonly/></disk>"), -E_INVAL, 5, "more than 1 <readonly> in <disk>" },
+		{ DEVICES("<disk><readonly>yes</readonly></disk>"), -E_INVAL, 5,
+		  "unexpected text in <readonly>" },
+		{ DEVICES("<disk><source file='d'/><target dev='vda'/>"
+			  "<serial>123456789012345678901</serial></disk>"),
+		  -E_INVAL, 5, "<serial> of a <disk> is longer than 20 bytes" },
+		{ DEVICES("<disk><source file='d'/><target dev='vda'/>"
+			  "<serial>a/b</serial></disk>"),
+		  -E_INVAL, 5, "<serial> 'a/b': a disk's serial uses A-Z a-z 0-9 _ . + - and space" },
+		{ DEVICES("<disk><source file='d'/><target dev='vda'/>"
+			  "<serial>a&#9;b</serial></disk>"),
+		  -E_INVAL, 5, "<serial> 'a?b': a disk's serial uses A-Z a-z 0-9 _ . + - and space" },
+		{ DEVICES("<disk><source file='d'/><target dev='vda'/>"
+			  "<serial>\xc3\xa9</serial></disk>"),
+		  -E_INVAL, 5, "<serial> '?" "?': a disk's serial uses A-Z a-z 0-9 _ . + - and space" },
+		{ DEVICES("<disk><source file='d'/><target dev='vda'/><serial> </serial></disk>"),
+		  -E_INVAL, 5, "<serial> of a <disk> is empty" },
+		{ DEVICES("<disk><serial>a</serial><serial>b</serial></disk>"), -E_INVAL, 5,
+		  "more than 1 <serial> in <disk>" },
+		{ DEVICES("<disk><source file='d'/><target dev='vda'/>\n"
+			  "<address type='pci' bus='0x00' slot='0x07'/></disk>"),
+		  -E_NOTSUP, 6, "unsupported element <address> in <disk>" },
+		{ DEVICES("<disk><boot order='1'/></disk>"), -E_NOTSUP, 5,
+		  "unsupported element <boot> in <disk>" },
+		{ DEVICES("<disk>x</disk>"), -E_INVAL, 5, "unexpected text in <disk>" },
+	};
+
+	(void)state;
+	expect_errors(cases, ARRAY_SIZE(cases));
+}
+
+static void test_rng_and_memballoon(void **state)
+{
+	static const char *const backends[] = {
+		"<backend model='random'>/dev/urandom</backend>",
+		"<backend model='random'>\n  /dev/random\n</backend>",
+		"<backend model='random'/>",
+		"<backend model='random'></backend>",
+	};
+	struct dom_config cfg;
+	char doc[512];
+
+	(void)state;
+	for (size_t i = 0; i < ARRAY_SIZE(backends); i++) {
+		snprintf(doc, sizeof(doc), DEVICES("<rng model='virtio'>%s</rng>"), backends[i]);
+		expect_ok(doc, &cfg);
+		assert_true(cfg.has_rng);
+		assert_int_equal(cfg.nr_disks, 0);
+	}
+	/* memballoon model='none' is accepted and leaves nothing behind */
+	expect_ok(DEVICES("<memballoon model='none'/>"), &cfg);
+	assert_false(cfg.has_rng || cfg.has_serial || cfg.has_console);
+	assert_int_equal(cfg.nr_disks, 0);
+	expect_ok(DEVICES("<memballoon model='none'></memballoon>"), &cfg);
+}
+
+static void test_rng_and_memballoon_errors(void **state)
+{
+	static const struct bad_case cases[] = {
+		{ DEVICES("<rng model='virtio'><backend model='random'/></rng>\n"
+			  "<rng model='virtio'><backend model='random'/></rng>"),
+		  -E_INVAL, 6, "more than 1 <rng> in <devices>" },
+		{ DEVICES("<rng model='virtio'>\n<backend model='egd' type='tcp'/></rng>"),
+		  -E_NOTSUP, 6, "unsupported model='egd' on <backend>" },
+		{ DEVICES("<rng model='virtio'><backend model='builtin'/></rng>"), -E_NOTSUP, 5,
+		  "unsupported model='builtin' on <backend>" },
+		{ DEVICES("<rng model='virtio'><backend/></rng>"), -E_INVAL, 5,
+		  "missing attribute 'model' on <backend>" },
+		{ DEVICES("<rng model='virtio'><backend model='random'>/dev/hwrng</backend></rng>"),
+		  -E_NOTSUP, 5, "unsupported <backend> source '/dev/hwrng': /dev/urandom or "
+		  "/dev/random" },
+		{ DEVICES("<rng model='virtio'><backend model='random'>/dev/urandom /dev/random"
+			  "</backend></rng>"), -E_NOTSUP, 5, "unsupported <backend> source "
+		  "'/dev/urandom /dev/random': /dev/urandom or /dev/random" },
+		{ DEVICES("<rng model='virtio'><backend model='random'/>"
+			  "<backend model='random'/></rng>"),
+		  -E_INVAL, 5, "more than 1 <backend> in <rng>" },
+		{ DEVICES("<rng model='virtio'>\n</rng>"), -E_INVAL, 6,
+		  "missing <backend> in <rng>" },
+		{ DEVICES("<rng model='virtio-transitional'/>"), -E_NOTSUP, 5,
+		  "unsupported model='virtio-transitional' on <rng>" },
+		{ DEVICES("<rng><backend model='random'/></rng>"), -E_INVAL, 5,
+		  "missing attribute 'model' on <rng>" },
+		{ DEVICES("<rng model='virtio'><rate period='2000' bytes='1234'/>"
+			  "<backend model='random'/></rng>"),
+		  -E_NOTSUP, 5, "unsupported element <rate> in <rng>" },
+		{ DEVICES("<rng model='virtio'>x<backend model='random'/></rng>"), -E_INVAL, 5,
+		  "unexpected text in <rng>" },
+		{ DEVICES("<memballoon model='virtio'/>"), -E_NOTSUP, 5,
+		  "unsupported model='virtio' on <memballoon>" },
+		{ DEVICES("<memballoon model='xen'/>"), -E_NOTSUP, 5,
+		  "unsupported model='xen' on <memballoon>" },
+		{ DEVICES("<memballoon/>"), -E_INVAL, 5, "missing attribute 'model' on <memballoon>" },
+		{ DEVICES("<memballoon model='none' autodeflate='on'/>"), -E_NOTSUP, 5,
+		  "unsupported attribute 'autodeflate' on <memballoon>" },
+		{ DEVICES("<memballoon model='none'><stats period='10'/></memballoon>"), -E_NOTSUP,
+		  5, "unsupported element <stats> in <memballoon>" },
+		{ DEVICES("<memballoon model='none'/><memballoon model='none'/>"), -E_INVAL, 5,
+		  "more than 1 <memballoon> in <devices>" },
+	};
+
+	(void)state;
+	expect_errors(cases, ARRAY_SIZE(cases));
+}
+
+static void test_features(void **state)
+{
+	static const struct {
+		const char *body;
+		bool acpi, apic, pae;
+	} ok[] = {
+		{ "<features/>", false, false, false },
+		{ "<features><acpi/></features>", true, false, false },
+		{ "<features><apic></apic></features>", false, true, false },
+		{ "<features>\n <pae/>\n</features>", false, false, true },
+		{ "<features><pae/><apic/><acpi/></features>", true, true, true },
+	};
+	static const struct bad_case bad[] = {
+		{ HEAD "<features><acpi/>\n<hyperv mode='custom'/></features>" TAIL, -E_NOTSUP, 6,
+		  "unsupported element <hyperv> in <features>" },
+		{ HEAD "<features><vmport state='off'/></features>" TAIL, -E_NOTSUP, 5,
+		  "unsupported element <vmport> in <features>" },
+		{ HEAD "<features><apic eoi='on'/></features>" TAIL, -E_NOTSUP, 5,
+		  "unsupported attribute 'eoi' on <apic>" },
+		{ HEAD "<features><acpi/><acpi/></features>" TAIL, -E_INVAL, 5,
+		  "more than 1 <acpi> in <features>" },
+		{ HEAD "<features/>\n<features/>" TAIL, -E_INVAL, 6,
+		  "more than 1 <features> in <domain>" },
+		{ HEAD "<features>acpi</features>" TAIL, -E_INVAL, 5,
+		  "unexpected text in <features>" },
+		{ HEAD "<features><pae>on</pae></features>" TAIL, -E_INVAL, 5,
+		  "unexpected text in <pae>" },
+		{ HEAD "<devices><acpi/></devices>" TAIL, -E_NOTSUP, 5,
+		  "unsupported element <acpi> in <devices>" },
+	};
+	struct dom_config cfg;
+	char doc[512];
+
+	(void)state;
+	for (size_t i = 0; i < ARRAY_SIZE(ok); i++) {
+		snprintf(doc, sizeof(doc), HEAD "%s" TAIL, ok[i].body);
+		expect_ok(doc, &cfg);
+		assert_int_equal(cfg.feat_acpi, ok[i].acpi);
+		assert_int_equal(cfg.feat_apic, ok[i].apic);
+		assert_int_equal(cfg.feat_pae, ok[i].pae);
+	}
+	expect_errors(bad, ARRAY_SIZE(bad));
 }
 
 /* ---------------------------------------------------------------- memory units */
@@ -299,14 +648,14 @@ static void test_current_memory(void **state)
 static void test_unsupported_elements(void **state)
 {
 	static const struct bad_case cases[] = {
-		{ HEAD "<features><acpi/></features>" TAIL, -E_NOTSUP, 5,
-		  "unsupported element <features> in <domain>" },
+		{ HEAD "<features><acpi/>\n<hap/></features>" TAIL, -E_NOTSUP, 6,
+		  "unsupported element <hap> in <features>" },
 		{ HEAD "\n<clock offset='utc'/>" TAIL, -E_NOTSUP, 6,
 		  "unsupported element <clock> in <domain>" },
 		{ HEAD "<cpu mode='host-model'/>" TAIL, -E_NOTSUP, 5,
 		  "unsupported element <cpu> in <domain>" },
-		{ HEAD "<devices>\n<disk type='file'/></devices>" TAIL, -E_NOTSUP, 6,
-		  "unsupported element <disk> in <devices>" },
+		{ HEAD "<devices>\n<controller type='usb'/></devices>" TAIL, -E_NOTSUP, 6,
+		  "unsupported element <controller> in <devices>" },
 		{ HEAD "<devices>\n\n<interface type='network'/></devices>" TAIL, -E_NOTSUP, 7,
 		  "unsupported element <interface> in <devices>" },
 		{ HEAD "<devices><emulator>/usr/bin/qemu</emulator></devices>" TAIL, -E_NOTSUP, 5,
@@ -646,6 +995,20 @@ static void check_invariants(const struct dom_config *cfg)
 	assert_true(strnlen(cfg->title, DOM_TITLE_MAX) < DOM_TITLE_MAX);
 	assert_true(strnlen(cfg->machine, DOM_MACHINE_MAX) < DOM_MACHINE_MAX);
 	assert_true(cfg->on_poweroff <= DOM_ACTION_PRESERVE);
+	assert_true(cfg->nr_disks <= DOM_MAX_DISKS);
+	for (unsigned i = 0; i < cfg->nr_disks; i++) {
+		const struct dom_disk *d = &cfg->disks[i];
+
+		assert_true(strnlen(d->file, DOM_FILE_MAX) > 0 &&
+			    strnlen(d->file, DOM_FILE_MAX) < DOM_FILE_MAX);
+		assert_true(strchr(d->file, '/') == NULL);
+		assert_int_equal(strnlen(d->target, DOM_DISK_TARGET_MAX), 3);
+		assert_true(d->target[0] == 'v' && d->target[1] == 'd');
+		assert_true(d->target[2] >= 'a' && d->target[2] <= 'z');
+		for (unsigned j = 0; j < i; j++)
+			assert_string_not_equal(d->target, cfg->disks[j].target);
+		assert_true(strnlen(d->serial, DOM_DISK_SERIAL_MAX) < DOM_DISK_SERIAL_MAX);
+	}
 }
 
 static void mutate(char *buf, size_t *len, size_t max)
@@ -736,6 +1099,17 @@ static void assert_config_equal(const struct dom_config *a, const struct dom_con
 	assert_int_equal(a->on_crash, b->on_crash);
 	assert_int_equal(a->has_serial, b->has_serial);
 	assert_int_equal(a->has_console, b->has_console);
+	assert_int_equal(a->nr_disks, b->nr_disks);
+	for (unsigned i = 0; i < a->nr_disks; i++) {
+		assert_string_equal(a->disks[i].file, b->disks[i].file);
+		assert_string_equal(a->disks[i].target, b->disks[i].target);
+		assert_int_equal(a->disks[i].readonly, b->disks[i].readonly);
+		assert_string_equal(a->disks[i].serial, b->disks[i].serial);
+	}
+	assert_int_equal(a->has_rng, b->has_rng);
+	assert_int_equal(a->feat_acpi, b->feat_acpi);
+	assert_int_equal(a->feat_apic, b->feat_apic);
+	assert_int_equal(a->feat_pae, b->feat_pae);
 }
 
 static void round_trip(const struct dom_config *cfg)
@@ -766,6 +1140,16 @@ static void test_format_round_trip(void **state)
 	expect_ok(HEAD "<title>&lt;&amp;&gt;'\"</title><devices><console type='pty'/></devices>"
 		  TAIL, &cfg);
 	round_trip(&cfg);
+	/* <devices> with only disks or only an rng; <features> alone */
+	expect_ok(DEVICES("<disk><source file='a'/><target dev='vdb'/><readonly/></disk>"
+			  "<disk><source file='b'/><target dev='vda'/><serial>x y</serial>"
+			  "</disk>"), &cfg);
+	round_trip(&cfg);
+	expect_ok(DEVICES("<rng model='virtio'><backend model='random'/></rng>"
+			  "<memballoon model='none'/>"), &cfg);
+	round_trip(&cfg);
+	expect_ok(HEAD "<features><apic/></features>" TAIL, &cfg);
+	round_trip(&cfg);
 }
 
 static void random_string(char *out, size_t max, const char *alphabet)
@@ -775,6 +1159,37 @@ static void random_string(char *out, size_t max, const char *alphabet)
 	for (size_t i = 0; i < n; i++)
 		out[i] = alphabet[rng_below(k)];
 	out[n] = '\0';
+}
+
+/* 0..DOM_MAX_DISKS disks with distinct targets in random order; serials
+ * without end spaces, which parsing trims. */
+static void random_disks(struct dom_config *cfg)
+{
+	static const char name_chars[] = "abcXYZ019_.+-";
+	static const char serial_chars[] = "aZ09_.+- ";
+	bool used[26] = { false };
+
+	cfg->nr_disks = (unsigned)rng_below(DOM_MAX_DISKS + 1);
+	for (unsigned i = 0; i < cfg->nr_disks; i++) {
+		struct dom_disk *d = &cfg->disks[i];
+		unsigned letter;
+
+		do
+			letter = (unsigned)rng_below(26);
+		while (used[letter]);
+		used[letter] = true;
+		snprintf(d->target, sizeof(d->target), "vd%c", 'a' + letter);
+		random_string(d->file, DOM_FILE_MAX, name_chars);
+		d->file[0] = 'f';
+		d->readonly = rng() & 1;
+		if (rng() & 1) {
+			random_string(d->serial, DOM_DISK_SERIAL_MAX, serial_chars);
+			d->serial[0] = 's';
+			d->serial[strlen(d->serial) - 1] = 's';
+		} else {
+			d->serial[0] = '\0';
+		}
+	}
 }
 
 static void test_random_round_trip(void **state)
@@ -812,6 +1227,11 @@ static void test_random_round_trip(void **state)
 		cfg.on_crash = (enum dom_action)rng_below(3);
 		cfg.has_serial = rng() & 1;
 		cfg.has_console = rng() & 1;
+		random_disks(&cfg);
+		cfg.has_rng = rng() & 1;
+		cfg.feat_acpi = rng() & 1;
+		cfg.feat_apic = rng() & 1;
+		cfg.feat_pae = rng() & 1;
 		round_trip(&cfg);
 	}
 }
@@ -1026,6 +1446,12 @@ int main(void)
 		cmocka_unit_test(test_full_document),
 		cmocka_unit_test(test_accepted_variants),
 		cmocka_unit_test(test_eight_initrds),
+		cmocka_unit_test(test_disk_minimal_and_full),
+		cmocka_unit_test(test_four_disks),
+		cmocka_unit_test(test_disk_errors),
+		cmocka_unit_test(test_rng_and_memballoon),
+		cmocka_unit_test(test_rng_and_memballoon_errors),
+		cmocka_unit_test(test_features),
 		cmocka_unit_test(test_memory_units),
 		cmocka_unit_test(test_memory_invalid),
 		cmocka_unit_test(test_current_memory),

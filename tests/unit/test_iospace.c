@@ -113,6 +113,74 @@ static void test_register_sorted_and_full(void **state)
 	}
 }
 
+static void test_unregister(void **state)
+{
+	struct iospace s = { 0 };
+	struct dev a, b, c;
+
+	(void)state;
+	assert_int_equal(io_register(&s, 0x2000, 0x1000, &dev_ops, &a, "a"), 0);
+	assert_int_equal(io_register(&s, 0x1000, 0x1000, &dev_ops, &b, "b"), 0);
+	assert_int_equal(io_register(&s, 0x3000, 0x1000, &dev_ops, &c, "c"), 0);
+	/* Only a range's exact base releases it. */
+	assert_int_equal(io_unregister(&s, 0x2001), -E_NOENT);
+	assert_int_equal(io_unregister(&s, 0x1fff), -E_NOENT);
+	assert_int_equal(io_unregister(&s, 0), -E_NOENT);
+	assert_int_equal(s.nr, 3);
+	assert_int_equal(io_unregister(&s, 0x2000), 0);
+	assert_int_equal(s.nr, 2);
+	assert_null(io_find(&s, 0x2000, 1));
+	assert_ptr_equal(io_find(&s, 0x1fff, 1)->ctx, &b);
+	assert_ptr_equal(io_find(&s, 0x3000, 1)->ctx, &c);
+	assert_int_equal(io_unregister(&s, 0x2000), -E_NOENT);
+	/* The freed space can be claimed again, and the order stays sorted. */
+	assert_int_equal(io_register(&s, 0x2800, 0x800, &dev_ops, &a, "a2"), 0);
+	assert_int_equal(s.ranges[0].base, 0x1000);
+	assert_int_equal(s.ranges[1].base, 0x2800);
+	assert_int_equal(s.ranges[2].base, 0x3000);
+	assert_int_equal(io_unregister(&s, 0x3000), 0);	/* the last entry */
+	assert_int_equal(io_unregister(&s, 0x1000), 0);	/* the first entry */
+	assert_int_equal(s.nr, 1);
+	assert_ptr_equal(io_find(&s, 0x2fff, 1)->ctx, &a);
+	assert_int_equal(io_unregister(&s, 0x2800), 0);
+	assert_int_equal(s.nr, 0);
+	assert_int_equal(io_unregister(&s, 0x2800), -E_NOENT);
+}
+
+/* Random registers and unregisters agree with a model of which slots are
+ * claimed. */
+static void test_unregister_random(void **state)
+{
+	struct iospace s = { 0 };
+	bool used[64] = { false };
+	unsigned nr = 0;
+
+	(void)state;
+	for (unsigned n = 0; n < 20000; n++) {
+		unsigned slot = (unsigned)rng_below(64);
+		uint64_t base = 0x10000 + slot * 0x100;
+
+		if (rng_below(2)) {
+			int want = nr >= IOSPACE_MAX_RANGES ? -E_NOMEM : used[slot] ? -E_EXIST : 0;
+
+			assert_int_equal(io_register(&s, base, 0x100, &dev_ops, NULL, "r"), want);
+			if (!want) {
+				used[slot] = true;
+				nr++;
+			}
+		} else {
+			assert_int_equal(io_unregister(&s, base), used[slot] ? 0 : -E_NOENT);
+			if (used[slot])
+				nr--;
+			used[slot] = false;
+		}
+		assert_int_equal(s.nr, nr);
+		assert_int_equal(io_find(&s, base + 0x80, 4) != NULL, used[slot]);
+	}
+	for (unsigned i = 1; i < s.nr; i++)
+		assert_true(s.ranges[i - 1].base < s.ranges[i].base);
+}
+
 static void test_find_boundaries(void **state)
 {
 	struct iospace s = { 0 };
@@ -249,6 +317,8 @@ int main(void)
 		cmocka_unit_test(test_register_invalid),
 		cmocka_unit_test(test_register_overlap),
 		cmocka_unit_test(test_register_sorted_and_full),
+		cmocka_unit_test(test_unregister),
+		cmocka_unit_test(test_unregister_random),
 		cmocka_unit_test(test_find_boundaries),
 		cmocka_unit_test(test_find_matches_linear_scan),
 		cmocka_unit_test(test_access_claimed),
