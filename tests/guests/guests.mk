@@ -5,7 +5,7 @@
 #   make guests      build $(BUILD)/guests/<name>.elf for every guest
 
 GUEST_DIR    := tests/guests
-GUEST_NAMES  := hello modes cpuid portio msr counter vmxon elf64 \
+GUEST_NAMES  := hello modes cpuid portio msr counter vmxon elf64 virtio-hostile \
 	wild-write wild-read triple spin flood
 GUEST_BINS   := $(GUEST_NAMES:%=$(BUILD)/guests/%.elf)
 # Guests built as ELF64 (the others are ELF32).

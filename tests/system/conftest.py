@@ -83,8 +83,9 @@ def pytest_collection_modifyitems(config, items):
 # Every test guest as a domain, started together from one configuration
 # directory: the functional guests, the hostile ones, and counters that
 # must keep making progress beside them. Each entry: name -> (kernel,
-# MiB, command line, modules). An invalid definition checks that it is
-# reported and skipped while the rest start.
+# MiB, command line, modules[, disk image]). An invalid definition checks
+# that it is reported and skipped while the rest start.
+GUESTS_DISK = "virtio-disk.img"     # guests_image() writes it: see there
 GUESTS_CONFIG = {
     "hello": ("hello.elf", 16, "from=test", ["mod-one.txt", "mod-two.txt"]),
     "modes": ("modes.elf", 16, "", []),
@@ -95,6 +96,7 @@ GUESTS_CONFIG = {
     "elf64": ("elf64.elf", 8, "", []),
     "wild-write": ("wild-write.elf", 16, "", []),
     "wild-read": ("wild-read.elf", 16, "", []),
+    "virtio-hostile": ("virtio-hostile.elf", 8, "", [], GUESTS_DISK),
     "triple": ("triple.elf", 8, "", []),
     "spin": ("spin.elf", 8, "", []),
     "flood": ("flood.elf", 8, "", []),
@@ -133,13 +135,17 @@ BROKEN_XML = ("broken.xml", "<domain type='keel'>\n  <name>broken</name>\n"
               "  <memory unit='MiB'>8</memory>\n  <clock offset='utc'/>\n</domain>\n")
 
 
-def domain_xml(name, kernel, mib, cmdline, modules):
+def domain_xml(name, kernel, mib, cmdline, modules, disk=None):
+    """A test guest's definition; 'disk' (a file of the configuration)
+    becomes its virtio disk vda."""
     initrds = "".join("\n    <initrd>%s</initrd>" % m for m in modules)
+    disks = ("    <disk type='file' device='disk'>\n      <source file='%s'/>\n"
+             "      <target dev='vda' bus='virtio'/>\n    </disk>\n" % disk) if disk else ""
     return ("<domain type='keel'>\n  <name>%s</name>\n  <memory unit='MiB'>%d</memory>\n"
             "  <os>\n    <type>hvm</type>\n    <kernel>%s</kernel>%s\n"
             "    <cmdline>%s</cmdline>\n  </os>\n  <on_reboot>destroy</on_reboot>\n"
-            "  <devices>\n    <serial type='pty'/>\n  </devices>\n</domain>\n"
-            % (name, mib, kernel, initrds, cmdline))
+            "  <devices>\n%s    <serial type='pty'/>\n  </devices>\n</domain>\n"
+            % (name, mib, kernel, initrds, cmdline, disks))
 
 
 def build_image(image, workdir, files, extra=()):
@@ -177,8 +183,16 @@ def guests_image(config):
     subprocess.run(["nasm", "-f", "bin", src, "-o", fresh], check=True)
     files["fresh.xml"] = domain_xml("fresh", "fresh-kernel.bin", 4, "", [])
     files["autostart"] += "fresh\n"
+    # virtio-hostile's disk: 64 KiB, byte o = (o + o / 512) mod 256 (byte i
+    # of sector s is i + s), starting with "KEELDISK"; tests/guests/
+    # check-qemu.sh makes the same one.
+    disk = bytearray((o + o // 512) & 0xff for o in range(64 * 1024))
+    disk[:8] = b"KEELDISK"
+    disk_path = os.path.join(workdir, GUESTS_DISK)
+    with open(disk_path, "wb") as f:
+        f.write(disk)
     return build_image(config.getoption("--keel-image"), workdir, files,
-                       [os.path.join(build, "guests", k) for k in kernels] + [fresh])
+                       [os.path.join(build, "guests", k) for k in kernels] + [fresh, disk_path])
 
 
 # ------------------------------------------------------------ Linux guest

@@ -15,7 +15,7 @@ import pytest
 import conftest
 
 FUNCTIONAL = ["hello", "modes", "cpuid", "portio", "msr", "vmxon", "elf64",
-              "wild-write", "wild-read"]
+              "wild-write", "wild-read", "virtio-hostile"]
 COUNTERS = ["c1", "c2", "c3", "c4"]
 FINISH_TIMEOUT = 240     # seconds of wall clock for the one-shot guests under Bochs
 POLL = 3
@@ -100,6 +100,30 @@ class TestGuests:
         wait_stopped(bochs_guests, "wild-write")
         dmesg = bochs_guests.cmd("dmesg")
         assert re.search(r"domain wild-write: 4-byte write at 0x[0-9a-f]+: no RAM or device", dmesg)
+
+    def test_virtio_hostile_contained(self, bochs_guests):
+        """A driver that breaks its virtio-blk device on purpose: the device
+        answers with NEEDS_RESET (the guest enforces that itself under Keel)
+        and Keel logs nothing about the domain but its start and its end."""
+        info = wait_stopped(bochs_guests, "virtio-hostile")
+        assert info["State"] == "shut off" and info["Exit status"] == "1", info
+        out = console_of(bochs_guests, "virtio-hostile")
+        for case in ("a1", "a3", "b1", "b2", "b3", "c1", "c3"):
+            assert re.search(r"virtio-hostile: %s\) .*: status 4f, used idx 0" % case, out), out
+        assert "c2) request status 01, used length 1" in out, out
+        assert "d) sector 0: status 00, used id 0 length 513, data 'KEELDISK'" in out, out
+        assert "PASS virtio-hostile" in out, out
+        dmesg = bochs_guests.cmd("dmesg")
+        ok = (r"config: virtio-hostile\.xml: domain virtio-hostile \(8 MiB, 1 vCPU\)",
+              r"domain virtio-hostile: started \(.*\)",
+              r"domain virtio-hostile: shut off: the guest wrote 0x0 to the debug-exit port, "
+              r"exit status 1",
+              r"domain virtio-hostile: exits: .*")
+        lines = [line for line in dmesg.splitlines() if "virtio-hostile" in line]
+        assert lines, dmesg
+        for line in lines:
+            text = re.sub(r"^\[ *[0-9.]+\] ", "", line)
+            assert any(re.fullmatch(p, text) for p in ok), "unexpected log line: " + line
 
     def test_invalid_definition_reported_and_skipped(self, bochs_guests):
         dmesg = bochs_guests.cmd("dmesg")
