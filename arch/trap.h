@@ -23,6 +23,7 @@
 #define VEC_LAPIC_TIMER	0x40
 #define VEC_IPI_CALL	0x41	/* run this CPU's pending cpu_call */
 #define VEC_IPI_WAKE	0x42	/* just leave HLT */
+#define VEC_CONSOLE	0x43	/* the serial console received bytes */
 #define VEC_SPURIOUS	0xff
 
 /* Saved by isr.asm, in push order reversed; offsets used by the asm. */

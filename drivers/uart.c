@@ -1,8 +1,9 @@
 /*
- * 16550-compatible UART, polled (PC16550D datasheet register map). Output
- * waits for the transmit holding register; input is polled by the shell.
- * While output waits, bytes that arrive are moved into a software ring:
- * the receive FIFO holds 16, which a long log line would overrun.
+ * 16550-compatible UART (PC16550D datasheet register map). Output waits
+ * for the transmit holding register. Input goes through a software ring:
+ * the receive FIFO holds only 16 bytes, so they are moved into the ring by
+ * the receive interrupt when the platform can route it (drivers/ioapic.c),
+ * while output waits, and whenever the shell polls.
  */
 #include "arch/cpu.h"
 #include "drivers/uart.h"
@@ -27,6 +28,7 @@
 #define FCR_TRIG_14	0xc0
 #define MCR_DTR_RTS_OUT2 0x0b
 #define LSR_DR		0x01	/* data ready */
+#define IER_RX_AVAIL	0x01	/* interrupt when received data is available */
 #define LSR_THRE	0x20	/* transmit holding register empty */
 #define UART_CLOCK	115200	/* divisor base: 1.8432 MHz / 16 */
 #define TX_SPIN_MAX	1000000	/* give up on a stuck transmitter */
@@ -111,16 +113,31 @@ void uart_write(const char *s, size_t n)
 		uart_putc(s[i]);
 }
 
+/* Receive interrupts (IER bit 0; MCR.OUT2 is already set): the handler
+ * moves the FIFO into the ring, so input survives a busy boot CPU. */
+void uart_enable_rx_interrupt(void)
+{
+	if (uart_ok)
+		outb(uart_port + UART_IER, IER_RX_AVAIL);
+}
+
+void uart_rx_interrupt(void)
+{
+	if (uart_ok)
+		rx_drain();
+}
+
 int uart_getc(void)
 {
+	uint64_t flags;
 	int c = -1;
 
 	if (!uart_ok)
 		return -1;
 	rx_drain();
-	spin_lock(&rx_lock);
+	flags = spin_lock_irqsave(&rx_lock);	/* the receive interrupt takes it too */
 	if (rx_tail != rx_head)
 		c = rx_ring[rx_tail++ % RX_RING];
-	spin_unlock(&rx_lock);
+	spin_unlock_irqrestore(&rx_lock, flags);
 	return c;
 }

@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #define COM1_PORT 0x3f8
+#define COM1_IRQ 4	/* ISA IRQ */
 
 void uart_init(uint16_t port, uint32_t baud);
 void uart_putc(char c);
@@ -14,5 +15,9 @@ void uart_write(const char *s, size_t n);
 /* Next received byte, or -1 when none is waiting. */
 int uart_getc(void);
 bool uart_present(void);
+/* Take input by interrupt too: enable the UART's receive interrupt; the
+ * handler calls uart_rx_interrupt(). */
+void uart_enable_rx_interrupt(void);
+void uart_rx_interrupt(void);
 
 #endif

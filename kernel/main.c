@@ -14,6 +14,7 @@
 #include "arch/mmu.h"
 #include "arch/trap.h"
 #include "arch/vmx.h"
+#include "drivers/ioapic.h"
 #include "drivers/pci.h"
 #include "drivers/uart.h"
 #include "kernel/bootinfo.h"
@@ -100,6 +101,27 @@ static void check_bootinfo(const struct bootinfo *bi)
 		KEEL_GITREV, bi->loader_name, bi->firmware_vendor, bi->firmware_revision);
 }
 
+static void console_irq(struct trap_frame *f)
+{
+	(void)f;
+	uart_rx_interrupt();
+}
+
+/* Console input by interrupt where the I/O APIC can route COM1's IRQ 4 to
+ * this CPU; the shell's polling still works without it. */
+static void console_irq_init(void)
+{
+	int err = acpi_ok ? ioapic_route_isa(&acpi, COM1_IRQ, VEC_CONSOLE, cpus[0].apic_id)
+			  : -E_NOENT;
+
+	if (err) {
+		pr_info("console: input is polled (no I/O APIC route for IRQ %u)\n", COM1_IRQ);
+		return;
+	}
+	irq_register(VEC_CONSOLE, console_irq);
+	uart_enable_rx_interrupt();
+}
+
 void kmain(const struct bootinfo *bi);
 void kmain(const struct bootinfo *bi)
 {
@@ -123,6 +145,7 @@ void kmain(const struct bootinfo *bi)
 	smp_discover(bi, acpi_ok ? &acpi : NULL);
 	smp_boot_aps(bi);
 	pci_init(acpi_ok ? &acpi : NULL);
+	console_irq_init();
 	irq_enable();
 	vmm_init();
 	console_shell_run();

@@ -2,7 +2,7 @@
 """Boot-time and size figures for Keel (`make bench`).
 
     /usr/bin/python3 tools/bench.py [--image build/keel.img] [--runs N]
-        [--emu qemu,bochs]
+        [--emu qemu,bochs] [--only boot,guests,linux]
 
 Boots the image in each emulator (QEMU/TCG and Bochs by default, plus KVM
 where it offers nested VT-x), one at a time so they do not compete for the
@@ -14,6 +14,11 @@ Where an emulator with VT-x is among them (Bochs, KVM), it also runs the
 hello and cpuid test guests once and prints how many VM exits each run
 took per exit reason (from the kernel log) and the cpuid guest's own
 figure for the TSC cycles of one CPUID exit round trip.
+
+With Bochs among them, it last times Debian's cloud kernel booting to its
+/init under Keel and directly in Bochs, for the cost of virtualization
+(tools/bench_linux.py). --only picks parts: boot (boot times and sizes),
+guests, linux.
 """
 
 import argparse
@@ -28,6 +33,8 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import emu  # noqa: E402
+
+PARTS = ("boot", "guests", "linux")
 
 CPUS = 2
 MEM_MIB = 512
@@ -158,10 +165,35 @@ def main():
                     "(default: the image's directory)")
     ap.add_argument("--runs", type=int, default=1, help="boots per emulator (median reported)")
     ap.add_argument("--emu", default=None, help="comma-separated, e.g. qemu,bochs")
+    ap.add_argument("--only", default=",".join(PARTS), help="comma-separated parts to run, "
+                    "of %s (default: all)" % ",".join(PARTS))
     args = ap.parse_args()
     build = args.build or os.path.dirname(args.image) or "."
     names = args.emu.split(",") if args.emu else default_emulators()
+    parts = args.only.split(",")
+    unknown = set(parts) - set(PARTS)
+    if unknown:
+        ap.error("--only: unknown part(s) %s" % ",".join(sorted(unknown)))
 
+    failed = False
+    if "boot" in parts:
+        failed |= boot_part(names, build, args)
+    vmx = [n for n in names if n in ("kvm", "bochs")]
+    if vmx and "guests" in parts:
+        print("Guests under %s:" % emu.describe(vmx[0]))
+        try:
+            print("\n".join(guest_figures(vmx[0], build)))
+        except (emu.EmulatorError, subprocess.CalledProcessError) as e:
+            failed = True
+            print("  failed: %s" % str(e).splitlines()[0])
+    if "bochs" in names and "linux" in parts:
+        import bench_linux  # needs the system tests' conftest (and so pytest)
+        failed |= bench_linux.run(build)
+    return 1 if failed else 0
+
+
+def boot_part(names, build, args):
+    """Boot times in each emulator and the sizes; True if a boot failed."""
     print("Boot time, wall clock from emulator launch (%d CPUs, %d MiB, median of %d):"
           % (CPUS, MEM_MIB, args.runs))
     print("  %-44s %12s %12s" % ("emulator", "to loader", "to prompt"))
@@ -176,15 +208,7 @@ def main():
             print("  %-44s %10.1f s %10.1f s" % (label, times[0], times[1]), flush=True)
     print("Sizes:")
     print("\n".join(size_lines(build, args.image)))
-    vmx = [n for n in names if n in ("kvm", "bochs")]
-    if vmx:
-        print("Guests under %s:" % emu.describe(vmx[0]))
-        try:
-            print("\n".join(guest_figures(vmx[0], build)))
-        except (emu.EmulatorError, subprocess.CalledProcessError) as e:
-            failed = True
-            print("  failed: %s" % str(e).splitlines()[0])
-    return 1 if failed else 0
+    return failed
 
 
 if __name__ == "__main__":

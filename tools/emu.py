@@ -447,9 +447,9 @@ class Console:
             self.spawn.logfile_read = self._transcript
         # Seconds between characters we type. QEMU's UART flow control paces
         # a pty. Bochs feeds its 16-byte receive FIFO at the line rate and
-        # drops what overflows ("receive FIFO overflow" in bochs.out) when
-        # Keel's boot CPU is busy for longer than 16 characters' time (a
-        # domain teardown freeing its memory, say): type like a fast human.
+        # drops what overflows ("receive FIFO overflow" in bochs.out) if
+        # Keel does not empty it in time; Keel takes console input by
+        # interrupt, and the tests still type like a fast human.
         self.char_delay = 0.004 if self.emu == "bochs" else 0.0
 
     def close(self):

@@ -5,7 +5,8 @@
  * 4.11/4.12; 4.8.3.2 PM1 control, table 4.13; 4.8.3.3 the PM timer). The
  * FADT sets TMR_VAL_EXT (vmm/acpigen.c), so the timer is 32 bits wide and
  * TMR_STS is set whenever its bit 31 toggles. Modelled status bits:
- * TMR_STS, PWRBTN_STS, WAK_STS; enables: TMR_EN, PWRBTN_EN. Everything
+ * TMR_STS, PWRBTN_STS, WAK_STS; enables: TMR_EN, PWRBTN_EN, plus GBL_EN
+ * and RTC_EN, which are kept but have no events behind them. Everything
  * else reads 0 and ignores writes. SCI_EN reads 1 (no SMI command port:
  * the machine is always in ACPI mode).
  *
@@ -33,7 +34,9 @@
 #define OFF_TMR		ACPIGEN_PM_TMR_OFF
 
 #define STS_MODELLED	(VPM_PM1_TMR | VPM_PM1_PWRBTN | VPM_PM1_WAK_STS)
-#define EN_WRITABLE	(VPM_PM1_TMR | VPM_PM1_PWRBTN)
+/* The global-lock and RTC enables hold what the OS writes (ACPICA reads
+ * them back and complains otherwise) though neither event ever occurs. */
+#define EN_WRITABLE	(VPM_PM1_TMR | VPM_PM1_GBL | VPM_PM1_PWRBTN | VPM_PM1_RTC)
 #define SCI_SOURCES	(VPM_PM1_TMR | VPM_PM1_PWRBTN)	/* WAK_STS has no enable */
 #define TMR_HALF_SHIFT	31				/* TMR_STS: bit 31 toggles */
 #define TMR_UNSEEN	UINT64_MAX

@@ -30,7 +30,9 @@
 
 /* PM1 status/enable bits that are modelled (ACPI 6.5 tables 4.11, 4.12). */
 #define VPM_PM1_TMR		(1u << 0)
+#define VPM_PM1_GBL		(1u << 5)	/* global lock release (enable only) */
 #define VPM_PM1_PWRBTN		(1u << 8)
+#define VPM_PM1_RTC		(1u << 10)	/* RTC alarm (enable only) */
 #define VPM_PM1_WAK_STS		(1u << 15)
 
 enum vpm_event { VPM_POWEROFF, VPM_RESET };

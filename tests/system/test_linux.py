@@ -2,7 +2,8 @@
 with 2 vCPUs, a read-only virtio disk, virtio-rng and the checking initrd of
 tests/linux boots, passes its checks from inside (CPU count, memory, disk
 checksum, entropy, clock rate against the RTC, a clean kernel log), answers
-on its console, and obeys shutdown and reboot from the shell.
+on its console, obeys shutdown and reboot from the shell, and its own
+reboot follows on_reboot.
 
 The tests run in order on one machine (fixture bochs_linux in conftest.py).
 """
@@ -38,6 +39,17 @@ def wait_state(shell, state, timeout):
             return out
         time.sleep(5)
     pytest.fail("linux did not reach '%s' in %d s:\n%s" % (state, timeout, out))
+
+
+def wait_log(shell, text, timeout):
+    deadline = time.time() + timeout
+    dmesg = ""
+    while time.time() < deadline:
+        dmesg = shell.cmd("dmesg")
+        if text in dmesg:
+            return dmesg
+        time.sleep(5)
+    pytest.fail("no '%s' in the log within %d s:\n%s" % (text, timeout, dmesg))
 
 
 class TestLinux:
@@ -80,12 +92,17 @@ class TestLinux:
         bochs_linux.expect(r"KEEL-LINUX: PASS", BOOT_TIMEOUT)
         detach(bochs_linux)
         assert "is being rebooted" in bochs_linux.cmd("reboot linux")
-        deadline = time.time() + 600
-        dmesg = ""
-        while time.time() < deadline:
-            dmesg = bochs_linux.cmd("dmesg")
-            if "domain linux: restarting (the operator's reboot)" in dmesg:
-                break
-            time.sleep(5)
-        assert "restarting (the operator's reboot)" in dmesg, dmesg
+        wait_log(bochs_linux, "domain linux: restarting (the operator's reboot)", 600)
         wait_state(bochs_linux, "running|idle", 120)
+
+    def test_guest_reset_follows_on_reboot(self, bochs_linux):
+        """The guest's own reboot resets the machine (ACPI reset register,
+        port 0xCF9): on_reboot=restart starts it again."""
+        attach(bochs_linux)
+        bochs_linux.expect(r"KEEL-LINUX: PASS", BOOT_TIMEOUT)
+        bochs_linux.expect(r"keel-linux# ", 60)
+        bochs_linux.sendline("reboot -f")
+        detach(bochs_linux)
+        dmesg = wait_log(bochs_linux, "domain linux: restarting (on_reboot=restart)", 600)
+        assert "domain linux: reset: the guest reset the machine" in dmesg, dmesg
+        bochs_linux.cmd("destroy linux")
