@@ -6,6 +6,7 @@
 #include "drivers/ioapic.h"
 #include "kernel/acpi.h"
 #include "kernel/errno.h"
+#include "kernel/klib.h"
 
 #define IOREGSEL		0x00
 #define IOWIN			0x10
@@ -18,6 +19,8 @@
 #define PIC1_DATA		0x21
 #define PIC2_DATA		0xa1
 #define PIC_ALL_MASKED		0xff
+#define DEFAULT_IOAPIC		0xfec00000u
+#define ISA_IRQS		16
 
 static uint32_t ioapic_read(uint32_t base, uint8_t reg)
 {
@@ -35,15 +38,37 @@ static void ioapic_write(uint32_t base, uint8_t reg, uint32_t val)
 	io[IOWIN / 4] = val;
 }
 
+/* Without a MADT (firmware that publishes no ACPI tables, as OVMF under
+ * Bochs), the PC default: one I/O APIC at 0xFEC00000 with GSI n = IRQ n,
+ * and the 8259s present - if its version register looks like one. */
+static bool default_ioapic(struct acpi_madt_info *m)
+{
+	uint32_t ver = ioapic_read(DEFAULT_IOAPIC, IOAPIC_VER);
+	uint32_t max = (ver >> VER_MAX_REDIR_SHIFT) & 0xff;
+
+	if (ver == ~0u || max < ISA_IRQS - 1)
+		return false;
+	memset(m, 0, sizeof(*m));
+	m->present = true;
+	m->pcat_compat = true;
+	m->nr_ioapics = 1;
+	m->ioapics[0] = (struct acpi_ioapic){ .address = DEFAULT_IOAPIC };
+	return true;
+}
+
 int ioapic_route_isa(const struct acpi_info *acpi, unsigned irq, uint8_t vector,
 		     uint32_t apic_id)
 {
-	const struct acpi_madt_info *m = &acpi->madt;
+	static struct acpi_madt_info fallback;
+	const struct acpi_madt_info *m = acpi ? &acpi->madt : NULL;
 	uint32_t gsi = irq, low = vector;
 	uint16_t flags = 0;
 
-	if (!m->present)
-		return -E_NOENT;
+	if (!m || !m->present) {
+		if (!default_ioapic(&fallback))
+			return -E_NOENT;
+		m = &fallback;
+	}
 	for (uint32_t i = 0; i < m->nr_overrides; i++) {
 		if (m->overrides[i].bus == 0 && m->overrides[i].irq == irq) {
 			gsi = m->overrides[i].gsi;

@@ -111,8 +111,8 @@ static void console_irq(struct trap_frame *f)
  * this CPU; the shell's polling still works without it. */
 static void console_irq_init(void)
 {
-	int err = acpi_ok ? ioapic_route_isa(&acpi, COM1_IRQ, VEC_CONSOLE, cpus[0].apic_id)
-			  : -E_NOENT;
+	int err = ioapic_route_isa(acpi_ok ? &acpi : NULL, COM1_IRQ, VEC_CONSOLE,
+				   cpus[0].apic_id);
 
 	if (err) {
 		pr_info("console: input is polled (no I/O APIC route for IRQ %u)\n", COM1_IRQ);

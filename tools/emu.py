@@ -445,12 +445,12 @@ class Console:
         if transcript:
             self._transcript = open(transcript, "a", encoding="utf-8")
             self.spawn.logfile_read = self._transcript
-        # Seconds between characters we type. QEMU's UART flow control paces
-        # a pty. Bochs feeds its 16-byte receive FIFO at the line rate and
-        # drops what overflows ("receive FIFO overflow" in bochs.out) if
-        # Keel does not empty it in time; Keel takes console input by
-        # interrupt, and the tests still type like a fast human.
-        self.char_delay = 0.004 if self.emu == "bochs" else 0.0
+        # Seconds between characters we type: 0. QEMU's UART flow control
+        # paces a pty; Bochs feeds its 16-byte receive FIFO at the line rate
+        # and drops what overflows ("receive FIFO overflow" in bochs.out),
+        # which Keel prevents by taking console input by interrupt. Raise it
+        # to see whether a failure depends on typing speed.
+        self.char_delay = 0.0
 
     def close(self):
         if self._transcript:

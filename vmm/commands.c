@@ -1,5 +1,6 @@
 /*
- * The shell's domain commands: list, start, destroy, dominfo, console.
+ * The shell's domain commands: list, start, shutdown, reboot, destroy,
+ * dominfo, domid, domuuid, domname, domstate, dumpxml, console.
  * Names, layouts and messages follow virsh; Keel adds an "Exit status"
  * and a "Reason" line to dominfo.
  */
@@ -7,6 +8,7 @@
 #include "kernel/errno.h"
 #include "kernel/kernel.h"
 #include "kernel/log.h"
+#include "kernel/mm.h"
 #include "kernel/shell.h"
 #include "kernel/smp.h"
 #include "kernel/time.h"
@@ -170,6 +172,119 @@ static int cmd_dominfo(struct shell *sh, const struct shell_args *a)
 	return 0;
 }
 
+/* ---- one-line queries: virsh prints the value, then an empty line */
+
+static int cmd_domid(struct shell *sh, const struct shell_args *a)
+{
+	struct domain *d = lookup(sh, a);
+
+	if (!d)
+		return -E_NOENT;
+	if (d->id >= 0)
+		shell_printf(sh, "%d\n\n", d->id);
+	else
+		shell_printf(sh, "-\n\n");
+	return 0;
+}
+
+static int cmd_domuuid(struct shell *sh, const struct shell_args *a)
+{
+	struct domain *d = lookup(sh, a);
+	char uuid[UUID_STR_LEN + 1];
+
+	if (!d)
+		return -E_NOENT;
+	uuid_format(d->cfg.uuid, uuid);
+	shell_printf(sh, "%s\n\n", uuid);
+	return 0;
+}
+
+static int cmd_domname(struct shell *sh, const struct shell_args *a)
+{
+	struct domain *d = lookup(sh, a);
+
+	if (!d)
+		return -E_NOENT;
+	shell_printf(sh, "%s\n\n", d->cfg.name);
+	return 0;
+}
+
+static const struct shell_opt domstate_opts[] = {
+	{ "domain", SHELL_OPT_STRING, SHELL_OPT_REQUIRED | SHELL_OPT_POSITIONAL,
+	  "domain name, id or uuid" },
+	{ "reason", SHELL_OPT_BOOL, 0, "also print reason for the state" },
+	{ NULL, 0, 0, NULL },
+};
+
+/* libvirt's reason words for the states Keel has. */
+static const char *state_reason(const struct domain *d)
+{
+	static const char *const stopped[] = {
+		[STOP_DESTROY] = "destroyed", [STOP_POWEROFF] = "shutdown",
+		[STOP_RESET] = "shutdown", [STOP_CRASH] = "crashed",
+	};
+
+	switch (d->state) {
+	case DOM_RUNNING:
+		return "booted";
+	case DOM_PAUSED:
+		return "user";
+	case DOM_CRASHED:
+		return "panicked";
+	default:
+		return d->stop_tsc ? stopped[d->stop_cause] : "unknown";
+	}
+}
+
+static int cmd_domstate(struct shell *sh, const struct shell_args *a)
+{
+	struct domain *d = lookup(sh, a);
+
+	if (!d)
+		return -E_NOENT;
+	if (shell_arg_bool(a, "reason"))
+		shell_printf(sh, "%s (%s)\n\n", domain_state_name(d), state_reason(d));
+	else
+		shell_printf(sh, "%s\n\n", domain_state_name(d));
+	return 0;
+}
+
+#define DUMPXML_MAX	16384	/* bytes: a definition with every element fits */
+
+/* The definition as libvirt XML that the parser reads back to the same
+ * configuration (domxml_format), with the UUID even when it was generated. */
+static int cmd_dumpxml(struct shell *sh, const struct shell_args *a)
+{
+	struct domain *d = lookup(sh, a);
+	struct dom_config *cfg;
+	char *buf;
+	int n;
+
+	if (!d)
+		return -E_NOENT;
+	cfg = kmalloc(sizeof(*cfg));
+	buf = kmalloc(DUMPXML_MAX);
+	if (!cfg || !buf) {
+		kfree(cfg);
+		kfree(buf);
+		shell_error(sh, "out of memory");
+		return -E_NOMEM;
+	}
+	*cfg = d->cfg;
+	cfg->uuid_set = true;
+	n = domxml_format(cfg, buf, DUMPXML_MAX);
+	if (n >= 0 && n < DUMPXML_MAX)
+		shell_write(sh, buf, (size_t)n);
+	kfree(cfg);
+	kfree(buf);
+	if (n < 0 || n >= DUMPXML_MAX) {
+		shell_error(sh, "the definition of '%s' does not fit in %u bytes", d->cfg.name,
+			    DUMPXML_MAX);
+		return -E_RANGE;
+	}
+	return 0;
+}
+
 /* Copy what the guest wrote since *pos to the console; false when there
  * was nothing. */
 static bool drain(struct domain *d, uint64_t *pos)
@@ -284,6 +399,17 @@ static const struct shell_cmd domain_commands[] = {
 	{ "dominfo", &grp_domain, "domain information",
 	  "Returns basic information about the domain, with its exit status and the "
 	  "reason it stopped when it is not running.", domain_opt, cmd_dominfo },
+	{ "domid", &grp_domain, "convert a domain name or UUID to domain id",
+	  "Print the domain's Id, or '-' when it is not running.", domain_opt, cmd_domid },
+	{ "domuuid", &grp_domain, "convert a domain name or id to domain UUID",
+	  "Print the domain's UUID.", domain_opt, cmd_domuuid },
+	{ "domname", &grp_domain, "convert a domain id or UUID to domain name",
+	  "Print the domain's name.", domain_opt, cmd_domname },
+	{ "domstate", &grp_domain, "domain state",
+	  "Print the domain's state, with --reason also why it is in it.", domstate_opts,
+	  cmd_domstate },
+	{ "dumpxml", &grp_domain, "domain information in XML",
+	  "Print the domain's definition as libvirt domain XML.", domain_opt, cmd_dumpxml },
 	{ "console", &grp_domain, "connect to the guest console",
 	  "Shows the domain's serial output so far, then passes keystrokes to it until "
 	  "Ctrl+]. For a domain that is not running, prints the output of its last run.",

@@ -5,6 +5,7 @@ reboot, and VMX under Bochs). Fixtures are in conftest.py.
 
 import os
 import re
+import xml.etree.ElementTree as ET
 
 import pytest
 
@@ -21,7 +22,8 @@ NODEINFO_VALUE_COLUMN = 21
 MEM_KIB = 512 * 1024
 MIN_MEM_SHARE = 0.6
 VTX_FULL = "VT-x (EPT, VPID, unrestricted guest)"
-HELP_COMMANDS = ["help", "version", "nodeinfo", "list", "dmesg", "host-reboot"]
+HELP_COMMANDS = ["help", "version", "nodeinfo", "list", "dmesg", "host-reboot", "shutdown",
+                 "reboot", "domid", "domuuid", "domname", "domstate", "dumpxml"]
 
 
 def read_version():
@@ -98,6 +100,31 @@ class TestQemu:
         out = qemu.cmd("help")
         missing = [c for c in HELP_COMMANDS if not re.search(r"(?<![\w-])%s(?![\w-])" % c, out)]
         assert not missing, "help does not list %s:\n%s" % (missing, out)
+
+    def test_domain_queries(self, qemu):
+        """virsh's one-line queries on a defined domain that is not running."""
+        assert qemu.cmd("domid hello") == "-"
+        uuid = qemu.cmd("domuuid hello")
+        assert re.fullmatch(r"[0-9a-f]{8}(-[0-9a-f]{4}){3}-[0-9a-f]{12}", uuid), uuid
+        assert qemu.cmd("domname " + uuid) == "hello"
+        assert qemu.cmd("domstate hello") == "shut off"
+        assert qemu.cmd("domstate hello --reason") == "shut off (unknown)"
+        assert qemu.cmd("domid nosuch") == "error: failed to get domain 'nosuch'"
+
+    def test_dumpxml(self, qemu):
+        """dumpxml gives libvirt XML of the definition, UUID included."""
+        out = qemu.cmd("dumpxml linux")
+        root = ET.fromstring(out)
+        assert root.tag == "domain" and root.get("type") == "keel", out
+        assert root.findtext("name") == "linux"
+        assert root.findtext("uuid") == qemu.cmd("domuuid linux")
+        assert root.findtext("vcpu") == "2"
+        assert root.findtext("os/kernel") == "vmlinuz"
+        disk = root.find("devices/disk")
+        assert disk.find("source").get("file") == "disk.img"
+        assert disk.find("target").get("dev") == "vda"
+        assert disk.find("readonly") is not None
+        assert root.find("devices/rng").get("model") == "virtio"
 
     def test_version(self, qemu):
         out = qemu.cmd("version")

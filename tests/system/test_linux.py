@@ -77,6 +77,7 @@ class TestLinux:
         out = bochs_linux.cmd("shutdown linux")
         assert "Domain 'linux' is being shutdown" in out
         wait_state(bochs_linux, "shut off", 600)
+        assert bochs_linux.cmd("domstate linux --reason") == "shut off (shutdown)"
         dmesg = bochs_linux.cmd("dmesg")
         assert "domain linux: shut off: the guest powered off (ACPI S5)" in dmesg, dmesg
         assert re.search(r"domain linux: exits: .*EPT violation \d+", dmesg), dmesg
