@@ -1,6 +1,6 @@
 /*
  * The shell's domain commands: list, start, shutdown, reboot, destroy,
- * dominfo, domid, domuuid, domname, domstate, dumpxml, console.
+ * dominfo, domid, domuuid, domname, domstate, domstats, dumpxml, console.
  * Names, layouts and messages follow virsh; Keel adds an "Exit status"
  * and a "Reason" line to dominfo.
  */
@@ -12,6 +12,7 @@
 #include "kernel/shell.h"
 #include "kernel/smp.h"
 #include "kernel/time.h"
+#include "vmm/exit.h"
 #include "vmm/vmm.h"
 
 #define CTRL_RIGHT_BRACKET	0x1d	/* virsh console's escape */
@@ -30,6 +31,8 @@ static bool active(const struct domain *d)
 static const struct shell_opt list_opts[] = {
 	{ "all", SHELL_OPT_BOOL, 0, "list inactive & active domains" },
 	{ "inactive", SHELL_OPT_BOOL, 0, "list inactive domains" },
+	{ "name", SHELL_OPT_BOOL, 0, "list domain names only" },
+	{ "uuid", SHELL_OPT_BOOL, 0, "list uuid's only" },
 	{ NULL, 0, 0, NULL },
 };
 
@@ -38,6 +41,25 @@ static void dashes(struct shell *sh, size_t n)
 	while (n--)
 		shell_write(sh, "-", 1);
 	shell_write(sh, "\n", 1);
+}
+
+/* --name and --uuid: one domain a line, no table (both: UUID, then name). */
+static int list_plain(struct shell *sh, const struct shell_args *a, const bool *show)
+{
+	bool name = shell_arg_bool(a, "name"), uuid = shell_arg_bool(a, "uuid");
+	char ustr[UUID_STR_LEN + 1];
+
+	for (unsigned i = 0; i < nr_domains; i++) {
+		const struct domain *d = domains[i];
+
+		if (!show[i])
+			continue;
+		uuid_format(d->cfg.uuid, ustr);
+		shell_printf(sh, "%s%s%s\n", uuid ? ustr : "", uuid && name ? " " : "",
+			     name ? d->cfg.name : "");
+	}
+	shell_write(sh, "\n", 1);
+	return 0;
 }
 
 /* virsh's table: columns as wide as their widest cell, three spaces apart. */
@@ -56,6 +78,8 @@ static int cmd_list(struct shell *sh, const struct shell_args *a)
 			state_w = MAX(state_w, strlen(domain_state_name(d)));
 		}
 	}
+	if (shell_arg_bool(a, "name") || shell_arg_bool(a, "uuid"))
+		return list_plain(sh, a, show);
 	shell_printf(sh, " %-*s   %-*s   %s\n", ID_COL, "Id", (int)name_w, "Name", "State");
 	dashes(sh, 1 + ID_COL + 3 + name_w + 3 + state_w + 2);
 	for (unsigned i = 0; i < nr_domains; i++) {
@@ -249,6 +273,83 @@ static int cmd_domstate(struct shell *sh, const struct shell_args *a)
 	return 0;
 }
 
+/* libvirt's state numbers (virDomainState) for domstats. */
+static unsigned state_number(const struct domain *d)
+{
+	switch (d->state) {
+	case DOM_RUNNING:
+		return 1;
+	case DOM_PAUSED:
+		return 3;
+	case DOM_CRASHED:
+		return 6;
+	default:
+		return 5;
+	}
+}
+
+/* An exit reason as a statistics key: "EPT violation" -> "ept_violation". */
+static void reason_key(const char *name, char *out, size_t size)
+{
+	size_t n = 0;
+
+	for (; *name && n + 1 < size; name++) {
+		char c = *name;
+
+		if (c >= 'A' && c <= 'Z')
+			c = (char)(c - 'A' + 'a');
+		else if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9')))
+			c = '_';
+		out[n++] = c;
+	}
+	out[n] = '\0';
+}
+
+static void domstats_one(struct shell *sh, struct domain *d)
+{
+	uint64_t counts[EXIT_REASON_COUNT];
+	char key[40];
+
+	domain_exit_counts(d, counts);
+	shell_printf(sh, "Domain: '%s'\n", d->cfg.name);
+	shell_printf(sh, "  state.state=%u\n", state_number(d));
+	shell_printf(sh, "  cpu.time=%lu\n", tsc_to_ns(domain_cpu_tsc(d)));
+	shell_printf(sh, "  vcpu.current=%u\n", active(d) ? d->cfg.vcpus : 0);
+	shell_printf(sh, "  vcpu.maximum=%u\n", d->cfg.vcpus);
+	shell_printf(sh, "  balloon.maximum=%lu\n", d->cfg.memory_bytes / KiB);
+	for (unsigned r = 0; r < EXIT_REASON_COUNT; r++) {
+		if (!counts[r])
+			continue;
+		reason_key(vmexit_reason_name(r), key, sizeof(key));
+		shell_printf(sh, "  keel.exits.%s=%lu\n", key, counts[r]);
+	}
+	shell_write(sh, "\n", 1);
+}
+
+static const struct shell_opt domstats_opts[] = {
+	{ "domain", SHELL_OPT_STRING, SHELL_OPT_POSITIONAL, "domain name, id or uuid" },
+	{ NULL, 0, 0, NULL },
+};
+
+/* virsh's domstats, with Keel's VM exit counts by reason (this run's so
+ * far, or the last run's). Without a domain: every active one. */
+static int cmd_domstats(struct shell *sh, const struct shell_args *a)
+{
+	struct domain *d;
+
+	if (shell_arg_str(a, "domain")) {
+		d = lookup(sh, a);
+		if (!d)
+			return -E_NOENT;
+		domstats_one(sh, d);
+		return 0;
+	}
+	for (unsigned i = 0; i < nr_domains; i++)
+		if (active(domains[i]))
+			domstats_one(sh, domains[i]);
+	return 0;
+}
+
 #define DUMPXML_MAX	16384	/* bytes: a definition with every element fits */
 
 /* The definition as libvirt XML that the parser reads back to the same
@@ -408,6 +509,9 @@ static const struct shell_cmd domain_commands[] = {
 	{ "domstate", &grp_domain, "domain state",
 	  "Print the domain's state, with --reason also why it is in it.", domstate_opts,
 	  cmd_domstate },
+	{ "domstats", &grp_domain, "get statistics about one or multiple domains",
+	  "State, CPU time, vCPUs, memory and VM exits by reason (keel.exits.*) of "
+	  "one domain, or of every active one.", domstats_opts, cmd_domstats },
 	{ "dumpxml", &grp_domain, "domain information in XML",
 	  "Print the domain's definition as libvirt domain XML.", domain_opt, cmd_dumpxml },
 	{ "console", &grp_domain, "connect to the guest console",

@@ -101,6 +101,21 @@ uint64_t domain_cpu_tsc(struct domain *d)
 	return tsc;
 }
 
+void domain_exit_counts(struct domain *d, uint64_t counts[EXIT_REASON_COUNT])
+{
+	uint64_t flags = spin_lock_irqsave(&d->lock);
+
+	if (d->state != DOM_RUNNING) {
+		memcpy(counts, d->last_exits, sizeof(d->last_exits));
+	} else {
+		memset(counts, 0, sizeof(d->last_exits));
+		for (uint32_t i = 0; i < d->nr_vcpus; i++)
+			for (unsigned r = 0; r < EXIT_REASON_COUNT; r++)
+				counts[r] += d->vcpus[i]->exits[r];
+	}
+	spin_unlock_irqrestore(&d->lock, flags);
+}
+
 const char *domain_state_name(struct domain *d)
 {
 	switch (d->state) {

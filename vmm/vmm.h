@@ -141,6 +141,8 @@ int domain_destroy(struct domain *d);
 const char *domain_state_name(struct domain *d);
 /* TSC cycles the domain's vCPUs have run (this run, or the last one). */
 uint64_t domain_cpu_tsc(struct domain *d);
+/* VM exits by basic reason, this run's so far or the last run's. */
+void domain_exit_counts(struct domain *d, uint64_t counts[EXIT_REASON_COUNT]);
 /* A vCPU has left the CPU for good; tears down when it was the last. */
 void domain_vcpu_stopped(struct vcpu *v);
 /* Something happened that a halted vCPU may be waiting for. */

@@ -23,7 +23,7 @@ MEM_KIB = 512 * 1024
 MIN_MEM_SHARE = 0.6
 VTX_FULL = "VT-x (EPT, VPID, unrestricted guest)"
 HELP_COMMANDS = ["help", "version", "nodeinfo", "list", "dmesg", "host-reboot", "shutdown",
-                 "reboot", "domid", "domuuid", "domname", "domstate", "dumpxml"]
+                 "reboot", "domid", "domuuid", "domname", "domstate", "domstats", "dumpxml"]
 
 
 def read_version():
@@ -110,6 +110,21 @@ class TestQemu:
         assert qemu.cmd("domstate hello") == "shut off"
         assert qemu.cmd("domstate hello --reason") == "shut off (unknown)"
         assert qemu.cmd("domid nosuch") == "error: failed to get domain 'nosuch'"
+
+    def test_list_names_and_uuids(self, qemu):
+        names = qemu.cmd("list --all --name").split()
+        assert sorted(names) == ["counter1", "counter2", "hello", "linux"], names
+        uuids = qemu.cmd("list --all --uuid").split()
+        assert len(uuids) == 4 and qemu.cmd("domuuid hello") in uuids, uuids
+        both = qemu.cmd("list --all --uuid --name").splitlines()
+        assert "%s hello" % qemu.cmd("domuuid hello") in both, both
+        assert qemu.cmd("list --name") == "", "no domain runs without VT-x"
+
+    def test_domstats_of_a_stopped_domain(self, qemu):
+        out = qemu.cmd("domstats hello")
+        assert out.splitlines()[0] == "Domain: 'hello'", out
+        assert "  state.state=5" in out and "  vcpu.maximum=1" in out, out
+        assert "keel.exits." not in out, "it never ran: " + out
 
     def test_dumpxml(self, qemu):
         """dumpxml gives libvirt XML of the definition, UUID included."""

@@ -72,6 +72,13 @@ class TestLinux:
     def test_exits_counted_per_reason(self, bochs_linux):
         out = bochs_linux.cmd("dominfo linux")
         assert re.search(r"State:\s+(running|idle)", out), out
+        stats = dict(line.strip().split("=", 1)
+                     for line in bochs_linux.cmd("domstats linux").splitlines()[1:])
+        assert stats["state.state"] == "1" and stats["vcpu.current"] == "2", stats
+        # The APIC is reached through EPT violations, the TSC-deadline timer
+        # through WRMSR, and both vCPUs idle in HLT.
+        for key in ("keel.exits.ept_violation", "keel.exits.wrmsr", "keel.exits.hlt"):
+            assert int(stats.get(key, 0)) > 0, stats
 
     def test_shutdown_powers_off(self, bochs_linux):
         out = bochs_linux.cmd("shutdown linux")
