@@ -56,7 +56,7 @@ LOADER_OBJS := $(LOADER_C:%.c=$(BUILD)/efi/%.o)
 PURE_SRCS := $(wildcard kernel/errno.c kernel/format.c kernel/pmm.c \
 	kernel/heap.c kernel/acpi.c kernel/lineedit.c kernel/shell.c \
 	kernel/bootinfo.c kernel/log.c kernel/config.c \
-	vmm/domxml.c vmm/xml.c vmm/uuid.c vmm/multiboot.c vmm/bzimage.c vmm/acpigen.c vmm/insn.c vmm/gwalk.c \
+	vmm/domxml.c vmm/xml.c vmm/uuid.c vmm/multiboot.c vmm/loader.c vmm/bzimage.c vmm/acpigen.c vmm/insn.c vmm/gwalk.c \
 	vmm/iospace.c vmm/vuart.c vmm/virtq.c vmm/virtio_blk.c vmm/virtio_rng.c vmm/vlapic.c vmm/vpic.c vmm/vpit.c \
 	vmm/vioapic.c vmm/vrtc.c vmm/vpm.c kernel/date.c vmm/vpci.c vmm/virtio_pci.c)
 HCFLAGS := -std=gnu11 -O0 -g $(WARN) -I. -DKEEL_HOSTED --coverage

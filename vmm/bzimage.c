@@ -8,6 +8,7 @@
  * has been checked against the file size and the guest's RAM.
  */
 #include "vmm/bzimage.h"
+#include "vmm/loader.h"
 #include "kernel/errno.h"
 
 #define ADDR_LIMIT	(4ULL * GiB)	/* 32-bit pointers in the zero page */
@@ -39,36 +40,6 @@ struct loader {
 
 /* ------------------------------------------------------------- helpers */
 
-static uint16_t rd16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] | p[1] << 8);
-}
-
-static uint32_t rd32(const uint8_t *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
-	       (uint32_t)p[3] << 24;
-}
-
-static uint64_t rd64(const uint8_t *p)
-{
-	return rd32(p) | (uint64_t)rd32(p + 4) << 32;
-}
-
-static void wr32(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)v;
-	p[1] = (uint8_t)(v >> 8);
-	p[2] = (uint8_t)(v >> 16);
-	p[3] = (uint8_t)(v >> 24);
-}
-
-static void wr64(uint8_t *p, uint64_t v)
-{
-	wr32(p, (uint32_t)v);
-	wr32(p + 4, (uint32_t)(v >> 32));
-}
-
 __attribute__((format(printf, 3, 4)))
 static int fail(struct loader *l, int err, const char *fmt, ...)
 {
@@ -92,38 +63,18 @@ static bool overlaps(uint64_t a, uint64_t alen, uint64_t b, uint64_t blen)
 static int check_regions(struct loader *l)
 {
 	const struct mb_guest *g = l->g;
-	uint64_t prev_end = 0;
 
-	if (!g || !g->regions || !g->nr_regions || !g->write || !g->zero)
-		return fail(l, -E_INVAL, "no guest memory map or write callbacks");
-	if (g->nr_regions > BZ_E820_MAX)
+	if (g && g->nr_regions > BZ_E820_MAX)
 		return fail(l, -E_INVAL, "guest memory map has %u entries; the zero page holds %u",
 			    g->nr_regions, BZ_E820_MAX);
-	for (unsigned i = 0; i < g->nr_regions; i++) {
-		const struct guest_region *r = &g->regions[i];
-
-		if (r->size == 0 || r->size > UINT64_MAX - r->base)
-			return fail(l, -E_INVAL, "guest memory map entry %u is empty or wraps", i);
-		if (r->base < prev_end)
-			return fail(l, -E_INVAL, "guest memory map entry %u is out of order", i);
-		prev_end = r->base + r->size;
-	}
-	return 0;
+	return ld_check_regions(g, l->why, l->whylen);
 }
 
-/* End of the run of usable RAM (adjacent usable regions merged) holding
- * addr, capped at 4 GiB; addr itself if addr is not in usable RAM. */
+/* End of the usable RAM holding addr, capped at 4 GiB: everything the
+ * 32-bit boot protocol is given lies below it. */
 static uint64_t usable_end(const struct mb_guest *g, uint64_t addr)
 {
-	uint64_t end = addr;
-
-	for (unsigned i = 0; i < g->nr_regions; i++) {
-		const struct guest_region *r = &g->regions[i];
-
-		if (r->type == MB_MEM_USABLE && r->base <= end && end < r->base + r->size)
-			end = r->base + r->size;
-	}
-	return MIN(end, MAX(addr, ADDR_LIMIT));
+	return MIN(ld_usable_end(g, addr), MAX(addr, ADDR_LIMIT));
 }
 
 static bool in_usable_ram(const struct mb_guest *g, uint64_t base, uint64_t len)
@@ -131,12 +82,10 @@ static bool in_usable_ram(const struct mb_guest *g, uint64_t base, uint64_t len)
 	return base < ADDR_LIMIT && len <= usable_end(g, base) - base;
 }
 
-/* ---------------------------------------------------------- setup header */
-
 int bz_probe(const void *image, size_t size)
 {
 	return image && size >= BZ_HEADER + 4 &&
-	       rd32((const uint8_t *)image + BZ_HEADER) == BZ_HEADER_MAGIC;
+	       ld_rd32((const uint8_t *)image + BZ_HEADER) == BZ_HEADER_MAGIC;
 }
 
 /* boot.rst "The Real-Mode Kernel Header": the header runs from 0x1f1 to
@@ -152,7 +101,7 @@ static int decode_layout(struct loader *l)
 	if (l->size < BZ_HEADER_MIN_END)
 		return fail(l, -E_INVAL, "Linux setup header is cut off (file is 0x%zx bytes)",
 			    l->size);
-	l->version = rd16(h + BZ_VERSION);
+	l->version = ld_rd16(h + BZ_VERSION);
 	if (l->version < BZ_MIN_VERSION)
 		return fail(l, -E_NOTSUP, "Linux boot protocol %u.%u is too old; Keel needs "
 			    "2.12 or later (Linux 3.8+)", l->version >> 8, l->version & 0xff);
@@ -174,13 +123,13 @@ static int decode_fields(struct loader *l)
 	const uint8_t *h = l->img;
 
 	l->loadflags = h[BZ_LOADFLAGS];
-	l->xloadflags = rd16(h + BZ_XLOADFLAGS);
+	l->xloadflags = ld_rd16(h + BZ_XLOADFLAGS);
 	l->relocatable = h[BZ_RELOCATABLE_KERNEL];
-	l->initrd_addr_max = rd32(h + BZ_INITRD_ADDR_MAX);
-	l->kernel_alignment = rd32(h + BZ_KERNEL_ALIGNMENT);
-	l->cmdline_size = rd32(h + BZ_CMDLINE_SIZE);
-	l->pref_address = rd64(h + BZ_PREF_ADDRESS);
-	l->init_size = rd32(h + BZ_INIT_SIZE);
+	l->initrd_addr_max = ld_rd32(h + BZ_INITRD_ADDR_MAX);
+	l->kernel_alignment = ld_rd32(h + BZ_KERNEL_ALIGNMENT);
+	l->cmdline_size = ld_rd32(h + BZ_CMDLINE_SIZE);
+	l->pref_address = ld_rd64(h + BZ_PREF_ADDRESS);
+	l->init_size = ld_rd32(h + BZ_INIT_SIZE);
 	if (!(l->loadflags & BZ_LOADED_HIGH))
 		return fail(l, -E_NOTSUP, "kernel is not LOADED_HIGH (a zImage); Keel only "
 			    "loads bzImages");
@@ -346,7 +295,7 @@ static int gwrite32(struct loader *l, uint64_t gpa, uint32_t v)
 {
 	uint8_t b[4];
 
-	wr32(b, v);
+	ld_wr32(b, v);
 	return gwrite(l, gpa, b, sizeof(b));
 }
 
@@ -377,10 +326,10 @@ static int write_header(struct loader *l, uint64_t zp)
 
 	memcpy(hdr, l->img + BZ_SETUP_SECTS, len);
 	base[BZ_TYPE_OF_LOADER] = BZ_LOADER_UNDEFINED;
-	wr32(base + BZ_CODE32_START, (uint32_t)l->load);
-	wr32(base + BZ_RAMDISK_IMAGE, (uint32_t)l->initrd);
-	wr32(base + BZ_RAMDISK_SIZE, (uint32_t)l->initrd_size);
-	wr32(base + BZ_CMD_LINE_PTR, BZ_CMDLINE_ADDR);
+	ld_wr32(base + BZ_CODE32_START, (uint32_t)l->load);
+	ld_wr32(base + BZ_RAMDISK_IMAGE, (uint32_t)l->initrd);
+	ld_wr32(base + BZ_RAMDISK_SIZE, (uint32_t)l->initrd_size);
+	ld_wr32(base + BZ_CMD_LINE_PTR, BZ_CMDLINE_ADDR);
 	return gwrite(l, zp + BZ_SETUP_SECTS, hdr, len);
 }
 
@@ -393,9 +342,9 @@ static int write_e820(struct loader *l, uint64_t zp)
 	for (unsigned i = 0; i < g->nr_regions && !err; i++) {
 		uint8_t e[BZ_E820_ENTRY_SIZE];
 
-		wr64(e + BZ_E820_ADDR, g->regions[i].base);
-		wr64(e + BZ_E820_SIZE, g->regions[i].size);
-		wr32(e + BZ_E820_TYPE, g->regions[i].type);
+		ld_wr64(e + BZ_E820_ADDR, g->regions[i].base);
+		ld_wr64(e + BZ_E820_SIZE, g->regions[i].size);
+		ld_wr32(e + BZ_E820_TYPE, g->regions[i].type);
 		err = gwrite(l, zp + BZ_ZP_E820_TABLE + i * BZ_E820_ENTRY_SIZE, e, sizeof(e));
 	}
 	return err;
@@ -409,7 +358,7 @@ static int write_zero_page(struct loader *l)
 	uint8_t rsdp[8];
 	int err = gzero(l, zp, BZ_ZP_SIZE);
 
-	wr64(rsdp, l->rsdp);
+	ld_wr64(rsdp, l->rsdp);
 	if (!err)
 		err = write_header(l, zp);
 	if (!err)

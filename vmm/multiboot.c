@@ -11,6 +11,7 @@
  * ELF layouts are from the System V ABI (ELF32) and the ELF-64 Object File
  * Format 1.5; like QEMU, segments are loaded at their physical addresses.
  */
+#include "vmm/loader.h"
 #include "vmm/multiboot.h"
 #include "kernel/errno.h"
 
@@ -94,39 +95,9 @@ struct loader {
 
 /* ------------------------------------------------------------- helpers */
 
-static uint16_t rd16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] | p[1] << 8);
-}
-
-static uint32_t rd32(const uint8_t *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
-	       (uint32_t)p[3] << 24;
-}
-
-static uint64_t rd64(const uint8_t *p)
-{
-	return rd32(p) | (uint64_t)rd32(p + 4) << 32;
-}
-
 static uint64_t rd_word(const uint8_t *p, const struct elf_layout *lay)
 {
-	return lay->word == 8 ? rd64(p) : rd32(p);
-}
-
-static void wr32(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)v;
-	p[1] = (uint8_t)(v >> 8);
-	p[2] = (uint8_t)(v >> 16);
-	p[3] = (uint8_t)(v >> 24);
-}
-
-static void wr64(uint8_t *p, uint64_t v)
-{
-	wr32(p, (uint32_t)v);
-	wr32(p + 4, (uint32_t)(v >> 32));
+	return lay->word == 8 ? ld_rd64(p) : ld_rd32(p);
 }
 
 static const char *or_empty(const char *s)
@@ -151,46 +122,9 @@ static int fail(struct loader *l, int err, const char *fmt, ...)
 
 static int check_regions(struct loader *l)
 {
-	const struct mb_guest *g = l->g;
-	uint64_t prev_end = 0;
-
-	if (!g || !g->regions || !g->nr_regions || !g->write || !g->zero)
-		return fail(l, -E_INVAL, "no guest memory map or write callbacks");
-	for (unsigned i = 0; i < g->nr_regions; i++) {
-		const struct guest_region *r = &g->regions[i];
-
-		if (r->size == 0 || r->size > UINT64_MAX - r->base)
-			return fail(l, -E_INVAL, "guest memory map entry %u is empty or wraps", i);
-		if (r->base < prev_end)
-			return fail(l, -E_INVAL, "guest memory map entry %u is out of order", i);
-		prev_end = r->base + r->size;
-	}
-	return 0;
+	return ld_check_regions(l->g, l->why, l->whylen);
 }
 
-/* End of the run of usable RAM (adjacent usable regions merged) that
- * contains addr; addr itself if addr is not in usable RAM. Relies on the
- * map being sorted, which check_regions() made sure of. */
-static uint64_t usable_end(const struct mb_guest *g, uint64_t addr)
-{
-	uint64_t end = addr;
-
-	for (unsigned i = 0; i < g->nr_regions; i++) {
-		const struct guest_region *r = &g->regions[i];
-
-		if (r->type == MB_MEM_USABLE && r->base <= end && end < r->base + r->size)
-			end = r->base + r->size;
-	}
-	return end;
-}
-
-static bool in_usable_ram(const struct mb_guest *g, uint64_t base, uint64_t len)
-{
-	return len <= usable_end(g, base) - base;
-}
-
-/* Find the lowest page-aligned address at or above *cursor with len bytes
- * of usable RAM below 4 GiB, and move *cursor past them. */
 static bool place(const struct mb_guest *g, uint64_t *cursor, uint64_t len, uint64_t *at)
 {
 	for (unsigned i = 0; i < g->nr_regions; i++) {
@@ -200,7 +134,7 @@ static bool place(const struct mb_guest *g, uint64_t *cursor, uint64_t len, uint
 		if (r->type != MB_MEM_USABLE || start >= ADDR_LIMIT)
 			continue;
 		start = ALIGN_UP(start, PAGE_SIZE);
-		end = MIN(usable_end(g, start), ADDR_LIMIT);
+		end = MIN(ld_usable_end(g, start), ADDR_LIMIT);
 		if (start < end && len <= end - start) {
 			*at = start;
 			*cursor = start + len;
@@ -224,9 +158,9 @@ static int find_header(const uint8_t *img, size_t size, uint32_t *off)
 		const uint8_t *h = img + o;
 		uint32_t sum;
 
-		if (rd32(h + MB_HDR_MAGIC) != MB_HEADER_MAGIC)
+		if (ld_rd32(h + MB_HDR_MAGIC) != MB_HEADER_MAGIC)
 			continue;
-		sum = rd32(h + MB_HDR_MAGIC) + rd32(h + MB_HDR_FLAGS) + rd32(h + MB_HDR_CHECKSUM);
+		sum = ld_rd32(h + MB_HDR_MAGIC) + ld_rd32(h + MB_HDR_FLAGS) + ld_rd32(h + MB_HDR_CHECKSUM);
 		if (sum == 0) {
 			*off = (uint32_t)o;
 			return 0;
@@ -255,7 +189,7 @@ static int decode_header(struct loader *l)
 		return fail(l, err, "no multiboot header in the first %u bytes", MB_SEARCH_LEN);
 	if (err)
 		return fail(l, err, "multiboot header at offset 0x%x has a bad checksum", l->hdr_off);
-	l->flags = rd32(l->img + l->hdr_off + MB_HDR_FLAGS);
+	l->flags = ld_rd32(l->img + l->hdr_off + MB_HDR_FLAGS);
 	/* Section 3.1.2: an unknown bit in 0-15 is a requirement we cannot
 	 * meet. The video request (bit 2) is known and ignored: no framebuffer. */
 	unknown = l->flags & MB_FLAGS_REQUIRED & ~MB_FLAGS_KNOWN;
@@ -299,7 +233,7 @@ static int add_segment(struct loader *l, const struct segment *s)
 	if (s->paddr >= ADDR_LIMIT || s->memsz > ADDR_LIMIT - s->paddr)
 		return fail(l, -E_RANGE, "%s %u at 0x%lx (size 0x%lx) is not below 4 GiB",
 			    l->kind, s->index, s->paddr, s->memsz);
-	if (!in_usable_ram(l->g, s->paddr, s->memsz))
+	if (!ld_in_usable_ram(l->g, s->paddr, s->memsz))
 		return fail(l, -E_RANGE, "%s %u at 0x%lx (size 0x%lx) is outside guest RAM",
 			    l->kind, s->index, s->paddr, s->memsz);
 	err = check_overlap(l, s);
@@ -344,8 +278,8 @@ static int set_entry(struct loader *l, uint64_t entry)
 static int plan_aout(struct loader *l)
 {
 	const uint8_t *h = l->img + l->hdr_off;
-	uint32_t header_addr = rd32(h + MB_HDR_HEADER_ADDR), load = rd32(h + MB_HDR_LOAD_ADDR);
-	uint32_t load_end = rd32(h + MB_HDR_LOAD_END_ADDR), bss_end = rd32(h + MB_HDR_BSS_END_ADDR);
+	uint32_t header_addr = ld_rd32(h + MB_HDR_HEADER_ADDR), load = ld_rd32(h + MB_HDR_LOAD_ADDR);
+	uint32_t load_end = ld_rd32(h + MB_HDR_LOAD_END_ADDR), bss_end = ld_rd32(h + MB_HDR_BSS_END_ADDR);
 	struct segment s = { .index = 0, .paddr = load, .vaddr = load };
 	int err;
 
@@ -368,7 +302,7 @@ static int plan_aout(struct loader *l)
 	if (bss_end)
 		s.memsz = bss_end - load;
 	err = add_segment(l, &s);
-	return err ? err : set_entry(l, rd32(h + MB_HDR_ENTRY_ADDR));
+	return err ? err : set_entry(l, ld_rd32(h + MB_HDR_ENTRY_ADDR));
 }
 
 static int elf_check_header(struct loader *l, const struct elf_layout **out)
@@ -386,13 +320,13 @@ static int elf_check_header(struct loader *l, const struct elf_layout **out)
 	if (l->size < lay->ehdr_size)
 		return fail(l, -E_INVAL, "ELF header is cut off (file is 0x%zx bytes)", l->size);
 	if (e[EI_DATA] != ELFDATA2LSB || e[EI_VERSION] != EV_CURRENT ||
-	    rd32(e + E_VERSION) != EV_CURRENT)
+	    ld_rd32(e + E_VERSION) != EV_CURRENT)
 		return fail(l, -E_INVAL, "ELF file is not little-endian version 1");
-	if (rd16(e + E_TYPE) != ET_EXEC)
-		return fail(l, -E_INVAL, "ELF file is not an executable (type %u)", rd16(e + E_TYPE));
-	if (rd16(e + E_MACHINE) != lay->machine)
+	if (ld_rd16(e + E_TYPE) != ET_EXEC)
+		return fail(l, -E_INVAL, "ELF file is not an executable (type %u)", ld_rd16(e + E_TYPE));
+	if (ld_rd16(e + E_MACHINE) != lay->machine)
 		return fail(l, -E_INVAL, "ELF%u file is for machine %u, not %s", lay->bits,
-			    rd16(e + E_MACHINE), lay->bits == 32 ? "i386" : "x86-64");
+			    ld_rd16(e + E_MACHINE), lay->bits == 32 ? "i386" : "x86-64");
 	*out = lay;
 	return 0;
 }
@@ -416,8 +350,8 @@ static int plan_elf(struct loader *l)
 		return err;
 	l->kind = "ELF segment";
 	phoff = rd_word(l->img + lay->e_phoff, lay);
-	entsize = rd16(l->img + lay->e_phentsize);
-	num = rd16(l->img + lay->e_phnum);
+	entsize = ld_rd16(l->img + lay->e_phentsize);
+	num = ld_rd16(l->img + lay->e_phnum);
 	if (num == 0 || entsize < lay->phdr_size)
 		return fail(l, -E_INVAL, "ELF program headers are missing or too small");
 	if (phoff > l->size || num * entsize > l->size - phoff)
@@ -427,7 +361,7 @@ static int plan_elf(struct loader *l)
 		const uint8_t *ph = l->img + phoff + i * entsize;
 		struct segment s = { .index = i };
 
-		if (rd32(ph) != PT_LOAD)
+		if (ld_rd32(ph) != PT_LOAD)
 			continue;
 		elf_read_phdr(ph, lay, &s);
 		err = add_segment(l, &s);
@@ -572,9 +506,9 @@ static int write_module(struct loader *l, unsigned i, uint64_t at, uint64_t str)
 	int err;
 
 	/* Everything placed is below 4 GiB, so the u32 fields hold it. */
-	wr32(entry + MB_MOD_START, (uint32_t)at);
-	wr32(entry + MB_MOD_END, (uint32_t)(at + m->size));
-	wr32(entry + MB_MOD_STRING, (uint32_t)str);
+	ld_wr32(entry + MB_MOD_START, (uint32_t)at);
+	ld_wr32(entry + MB_MOD_END, (uint32_t)(at + m->size));
+	ld_wr32(entry + MB_MOD_STRING, (uint32_t)str);
 	err = gwrite(l, at, m->data, m->size);
 	if (!err)
 		err = gwrite(l, l->info.base + l->info.mods + i * MB_MOD_SIZE, entry, sizeof(entry));
@@ -591,10 +525,10 @@ static int write_mmap(struct loader *l)
 		uint8_t e[MB_MMAP_ENTRY_SIZE];
 		int err;
 
-		wr32(e + MB_MMAP_SIZE, MB_MMAP_SIZE_FIELD);
-		wr64(e + MB_MMAP_BASE, g->regions[i].base);
-		wr64(e + MB_MMAP_LENGTH, g->regions[i].size);
-		wr32(e + MB_MMAP_TYPE, g->regions[i].type);
+		ld_wr32(e + MB_MMAP_SIZE, MB_MMAP_SIZE_FIELD);
+		ld_wr64(e + MB_MMAP_BASE, g->regions[i].base);
+		ld_wr64(e + MB_MMAP_LENGTH, g->regions[i].size);
+		ld_wr32(e + MB_MMAP_TYPE, g->regions[i].type);
 		err = gwrite(l, l->info.base + l->info.mmap + i * MB_MMAP_ENTRY_SIZE, e, sizeof(e));
 		if (err)
 			return err;
@@ -607,20 +541,20 @@ static int write_mmap(struct loader *l)
 static int write_mbi(struct loader *l)
 {
 	const struct info_layout *in = &l->info;
-	uint64_t low = MIN(usable_end(l->g, 0), LOW_MEM_END);
-	uint64_t high = MIN(usable_end(l->g, HIGH_MEM_START), ADDR_LIMIT) - HIGH_MEM_START;
+	uint64_t low = MIN(ld_usable_end(l->g, 0), LOW_MEM_END);
+	uint64_t high = MIN(ld_usable_end(l->g, HIGH_MEM_START), ADDR_LIMIT) - HIGH_MEM_START;
 	uint8_t mbi[MBI_SIZE] = { 0 };
 
-	wr32(mbi + MBI_FLAGS, MBI_FLAG_MEMORY | MBI_FLAG_CMDLINE | MBI_FLAG_MODS |
+	ld_wr32(mbi + MBI_FLAGS, MBI_FLAG_MEMORY | MBI_FLAG_CMDLINE | MBI_FLAG_MODS |
 	     MBI_FLAG_MEM_MAP | MBI_FLAG_BOOT_LOADER_NAME);
-	wr32(mbi + MBI_MEM_LOWER, (uint32_t)(low / KiB));
-	wr32(mbi + MBI_MEM_UPPER, (uint32_t)(high / KiB));
-	wr32(mbi + MBI_CMDLINE, (uint32_t)(in->base + in->cmdline));
-	wr32(mbi + MBI_MODS_COUNT, l->nr_mods);
-	wr32(mbi + MBI_MODS_ADDR, (uint32_t)(in->base + in->mods));
-	wr32(mbi + MBI_MMAP_LENGTH, l->g->nr_regions * MB_MMAP_ENTRY_SIZE);
-	wr32(mbi + MBI_MMAP_ADDR, (uint32_t)(in->base + in->mmap));
-	wr32(mbi + MBI_BOOT_LOADER_NAME, (uint32_t)(in->base + in->name));
+	ld_wr32(mbi + MBI_MEM_LOWER, (uint32_t)(low / KiB));
+	ld_wr32(mbi + MBI_MEM_UPPER, (uint32_t)(high / KiB));
+	ld_wr32(mbi + MBI_CMDLINE, (uint32_t)(in->base + in->cmdline));
+	ld_wr32(mbi + MBI_MODS_COUNT, l->nr_mods);
+	ld_wr32(mbi + MBI_MODS_ADDR, (uint32_t)(in->base + in->mods));
+	ld_wr32(mbi + MBI_MMAP_LENGTH, l->g->nr_regions * MB_MMAP_ENTRY_SIZE);
+	ld_wr32(mbi + MBI_MMAP_ADDR, (uint32_t)(in->base + in->mmap));
+	ld_wr32(mbi + MBI_BOOT_LOADER_NAME, (uint32_t)(in->base + in->name));
 	return gwrite(l, in->base, mbi, sizeof(mbi));
 }
 
