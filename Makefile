@@ -54,11 +54,13 @@ LOADER_OBJS := $(LOADER_C:%.c=$(BUILD)/efi/%.o)
 # ---------------------------------------------------------------- hosted
 # Code with no hardware in it, built against the host libc for unit tests.
 PURE_SRCS := $(wildcard kernel/errno.c kernel/format.c kernel/pmm.c \
-	kernel/heap.c kernel/acpi.c kernel/lineedit.c kernel/shell.c \
+	kernel/heap.c kernel/acpi.c kernel/lineedit.c kernel/shell.c kernel/complete.c \
 	kernel/bootinfo.c kernel/log.c kernel/config.c \
+	kernel/sha256.c kernel/sha512.c kernel/passwd.c kernel/login.c \
 	vmm/domxml.c vmm/xml.c vmm/uuid.c vmm/multiboot.c vmm/loader.c vmm/bzimage.c vmm/acpigen.c vmm/insn.c vmm/gwalk.c \
 	vmm/iospace.c vmm/vuart.c vmm/virtq.c vmm/virtio_blk.c vmm/virtio_rng.c vmm/vlapic.c vmm/vpic.c vmm/vpit.c \
-	vmm/vioapic.c vmm/vrtc.c vmm/vpm.c kernel/date.c vmm/vpci.c vmm/virtio_pci.c)
+	vmm/vioapic.c vmm/vrtc.c vmm/vpm.c kernel/date.c vmm/vpci.c vmm/virtio_pci.c \
+	vmm/virsh.c)
 HCFLAGS := -std=gnu11 -O0 -g $(WARN) -I. -DKEEL_HOSTED --coverage
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/unit/%)

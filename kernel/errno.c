@@ -14,6 +14,7 @@ static const char *const err_text[E_NR_ERRORS] = {
 	[E_FAULT] = "bad address",
 	[E_TIMEDOUT] = "timed out",
 	[E_CHECKSUM] = "checksum mismatch",
+	[E_CANCELED] = "cancelled",
 };
 
 const char *err_str(int err)

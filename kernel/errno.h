@@ -19,6 +19,7 @@ enum keel_err {
 	E_FAULT,	/* bad address */
 	E_TIMEDOUT,	/* timed out */
 	E_CHECKSUM,	/* checksum mismatch */
+	E_CANCELED,	/* cancelled by the user */
 	E_NR_ERRORS
 };
 

@@ -38,7 +38,9 @@ typedef void (*lineedit_out_fn)(void *ctx, const char *s, size_t n);
 struct lineedit;
 
 /* Tab pressed: the hook may call lineedit_insert(), or print candidates on
- * a fresh line and then call lineedit_refresh(). */
+ * a fresh line and then call lineedit_refresh(). It reads the line with
+ * lineedit_text() and lineedit_cursor(); to print, it first steps past the
+ * lineedit_rows_below() rows of a wrapped line and starts a new row. */
 typedef void (*lineedit_complete_fn)(void *ctx, struct lineedit *le);
 
 /* What a fed byte produced. */
@@ -57,8 +59,9 @@ enum lineedit_esc {
 };
 
 /*
- * All fields are private to lineedit.c except `line`, which holds the last
- * completed line from the LINEEDIT_LINE event until the next one.
+ * All fields are private to lineedit.c (and the inline accessors at the end
+ * of this header) except `line`, which holds the last completed line from
+ * the LINEEDIT_LINE event until the next one.
  */
 struct lineedit {
 	/* set by lineedit_init() */
@@ -130,5 +133,29 @@ void lineedit_refresh(struct lineedit *le);
 
 /* History entry `age` back (0 = newest), or NULL. */
 const char *lineedit_history(const struct lineedit *le, size_t age);
+
+/* For completion hooks: the line being edited (NUL-terminated), the
+ * cursor's offset in it, and the terminal width. */
+static inline const char *lineedit_text(const struct lineedit *le)
+{
+	return le->buf;
+}
+
+static inline size_t lineedit_cursor(const struct lineedit *le)
+{
+	return le->cursor;
+}
+
+static inline size_t lineedit_width(const struct lineedit *le)
+{
+	return le->cols;
+}
+
+/* Terminal rows a wrapped line reaches below the row the cursor is on. */
+static inline size_t lineedit_rows_below(const struct lineedit *le)
+{
+	return (le->prompt_len + le->len) / le->cols -
+	       (le->prompt_len + le->cursor) / le->cols;
+}
 
 #endif

@@ -2,13 +2,18 @@
  * Applying keel.cfg. Settings:
  *   loglevel = error | warn | info | debug   what reaches the console
  *                                            (dmesg always has everything)
+ *   console_password = $5$salt$hash          the console asks for this
+ *                                            password (SHA-crypt, as from
+ *                                            `openssl passwd -5`; $6$ too)
  * An unknown setting or a bad value is reported and skipped; the rest of
- * the file still applies.
+ * the file still applies. A console_password that is not a valid hash
+ * locks the console (fail closed) rather than leaving it open.
  */
 #include "kernel/bootinfo.h"
 #include "kernel/config.h"
 #include "kernel/errno.h"
 #include "kernel/log.h"
+#include "kernel/passwd.h"
 #include "kernel/settings.h"
 
 #define CONFIG_FILE "keel.cfg"
@@ -30,11 +35,37 @@ static int set_loglevel(const char *value, unsigned line)
 	return 0;
 }
 
+#define LOCKED_HASH "!locked"	/* matches no password */
+
+static char console_hash[PASSWD_HASH_MAX + 1];
+
+const char *settings_console_password(void)
+{
+	return console_hash[0] ? console_hash : NULL;
+}
+
+static int set_console_password(const char *value, unsigned line)
+{
+	int err = passwd_check_format(value);
+
+	if (!err && strlen(value) < sizeof(console_hash)) {
+		memcpy(console_hash, value, strlen(value) + 1);
+		return 0;
+	}
+	pr_err("config: %s line %u: console_password is not a SHA-crypt hash ($5$ or $6$, "
+	       "see `openssl passwd -5`): %s; the console stays locked until keel.cfg is fixed\n",
+	       CONFIG_FILE, line, err_str(err ? err : -E_RANGE));
+	memcpy(console_hash, LOCKED_HASH, sizeof(LOCKED_HASH));
+	return 0;
+}
+
 static int apply(void *ctx, const char *key, const char *value, unsigned line)
 {
 	(void)ctx;
 	if (!strcmp(key, "loglevel"))
 		return set_loglevel(value, line);
+	if (!strcmp(key, "console_password"))
+		return set_console_password(value, line);
 	pr_warn("config: %s line %u: unknown setting '%s' (ignored)\n", CONFIG_FILE, line, key);
 	return 0;
 }

@@ -1,7 +1,8 @@
 /*
  * The management shell's core (see kernel/shell.h): output helpers, the
  * tokenizer, option parsing against a command's declaration, the builtin
- * `help`, and the glue between the line editor and the dispatcher.
+ * `help`, and the glue between the line editor and the dispatcher. Tab
+ * completion lives in kernel/complete.c.
  *
  * A line goes through three steps, and nothing runs until all succeed:
  * tokenize (words), decode (command and options, by the declaration) and
@@ -30,6 +31,7 @@ static const struct shell_opt help_opts[] = {
 		.type = SHELL_OPT_STRING,
 		.flags = SHELL_OPT_POSITIONAL,
 		.help = "command or command group to describe",
+		.complete = SHELL_COMPLETE_COMMAND,
 	},
 	{ .name = NULL },
 };
@@ -219,38 +221,38 @@ int shell_tokenize(struct shell_tokens *t, const char *line)
 
 /* ---------------------------------------------------------------- tables */
 
-static size_t cmd_count(const struct shell *sh)
+size_t shell_cmd_count(const struct shell *sh)
 {
 	return sh->ncmds + ARRAY_SIZE(builtin_cmds);
 }
 
-static const struct shell_cmd *cmd_at(const struct shell *sh, size_t i)
+const struct shell_cmd *shell_cmd_at(const struct shell *sh, size_t i)
 {
 	if (i < sh->ncmds)
 		return &sh->cmds[i];
 	return &builtin_cmds[i - sh->ncmds];
 }
 
-static const struct shell_cmd *find_cmd(const struct shell *sh,
-					const char *name)
+const struct shell_cmd *shell_find_cmd(const struct shell *sh,
+				       const char *name)
 {
-	for (size_t i = 0; i < cmd_count(sh); i++)
-		if (strcmp(cmd_at(sh, i)->name, name) == 0)
-			return cmd_at(sh, i);
+	for (size_t i = 0; i < shell_cmd_count(sh); i++)
+		if (strcmp(shell_cmd_at(sh, i)->name, name) == 0)
+			return shell_cmd_at(sh, i);
 	return NULL;
 }
 
 static const struct shell_group *find_group(const struct shell *sh,
 					    const char *keyword)
 {
-	for (size_t i = 0; i < cmd_count(sh); i++)
-		if (strcmp(cmd_at(sh, i)->group->keyword, keyword) == 0)
-			return cmd_at(sh, i)->group;
+	for (size_t i = 0; i < shell_cmd_count(sh); i++)
+		if (strcmp(shell_cmd_at(sh, i)->group->keyword, keyword) == 0)
+			return shell_cmd_at(sh, i)->group;
 	return NULL;
 }
 
 /* Options declared, counting no further than one past the limit. */
-static size_t opt_count(const struct shell_cmd *cmd)
+size_t shell_opt_count(const struct shell_cmd *cmd)
 {
 	size_t n = 0;
 
@@ -259,9 +261,9 @@ static size_t opt_count(const struct shell_cmd *cmd)
 	return n;
 }
 
-static int find_opt(const struct shell_cmd *cmd, const char *name)
+int shell_find_opt(const struct shell_cmd *cmd, const char *name)
 {
-	size_t n = opt_count(cmd);
+	size_t n = shell_opt_count(cmd);
 
 	for (size_t i = 0; i < n && i < SHELL_MAX_OPTS; i++)
 		if (strcmp(cmd->opts[i].name, name) == 0)
@@ -301,7 +303,7 @@ static int parse_named(struct shell *sh, struct shell_args *args,
 
 	if (value)
 		*value++ = '\0';
-	idx = find_opt(args->cmd, name);
+	idx = shell_find_opt(args->cmd, name);
 	if (idx < 0)
 		return syntax_error(sh, "command '%s' doesn't support option --%s",
 				    args->cmd->name, name);
@@ -325,7 +327,7 @@ static int parse_data(struct shell *sh, struct shell_args *args,
 		      const char *word)
 {
 	const struct shell_opt *opts = args->cmd->opts;
-	size_t n = opt_count(args->cmd);
+	size_t n = shell_opt_count(args->cmd);
 
 	for (size_t i = 0; i < n; i++)
 		if ((opts[i].flags & SHELL_OPT_POSITIONAL) && !args->given[i])
@@ -336,7 +338,7 @@ static int parse_data(struct shell *sh, struct shell_args *args,
 static int check_required(struct shell *sh, const struct shell_args *args)
 {
 	const struct shell_cmd *cmd = args->cmd;
-	size_t n = opt_count(cmd);
+	size_t n = shell_opt_count(cmd);
 
 	for (size_t i = 0; i < n; i++) {
 		if (!(cmd->opts[i].flags & SHELL_OPT_REQUIRED) || args->given[i])
@@ -376,7 +378,7 @@ static int parse_args(struct shell *sh, const struct shell_cmd *cmd,
 static int arg_index(const struct shell_args *args, const char *name,
 		     enum shell_opt_type type)
 {
-	int i = find_opt(args->cmd, name);
+	int i = shell_find_opt(args->cmd, name);
 
 	if (i < 0 || args->cmd->opts[i].type != type || !args->given[i])
 		return -1;
@@ -385,7 +387,7 @@ static int arg_index(const struct shell_args *args, const char *name,
 
 bool shell_arg_given(const struct shell_args *args, const char *name)
 {
-	int i = find_opt(args->cmd, name);
+	int i = shell_find_opt(args->cmd, name);
 
 	return i >= 0 && args->given[i];
 }
@@ -419,8 +421,8 @@ static void help_group(struct shell *sh, const struct shell_group *grp)
 {
 	shell_printf(sh, " %s (help keyword '%s'):\n", grp->title,
 		     grp->keyword);
-	for (size_t i = 0; i < cmd_count(sh); i++) {
-		const struct shell_cmd *cmd = cmd_at(sh, i);
+	for (size_t i = 0; i < shell_cmd_count(sh); i++) {
+		const struct shell_cmd *cmd = shell_cmd_at(sh, i);
 
 		if (cmd->group == grp)
 			shell_printf(sh, "    %-*s %s\n", HELP_NAME_COL,
@@ -432,7 +434,7 @@ static void help_group(struct shell *sh, const struct shell_group *grp)
 static bool first_of_group(const struct shell *sh, size_t i)
 {
 	for (size_t j = 0; j < i; j++)
-		if (cmd_at(sh, j)->group == cmd_at(sh, i)->group)
+		if (shell_cmd_at(sh, j)->group == shell_cmd_at(sh, i)->group)
 			return false;
 	return true;
 }
@@ -441,9 +443,9 @@ static bool first_of_group(const struct shell *sh, size_t i)
 static void help_all(struct shell *sh)
 {
 	shell_puts(sh, "Grouped commands:\n\n");
-	for (size_t i = 0; i < cmd_count(sh); i++)
+	for (size_t i = 0; i < shell_cmd_count(sh); i++)
 		if (first_of_group(sh, i))
-			help_group(sh, cmd_at(sh, i)->group);
+			help_group(sh, shell_cmd_at(sh, i)->group);
 }
 
 /* How an option appears in the SYNOPSIS line. */
@@ -474,7 +476,7 @@ static void opt_usage(const struct shell_opt *o, char *buf, size_t size)
 static void help_synopsis(struct shell *sh, const struct shell_cmd *cmd)
 {
 	char buf[HELP_OPT_BUF];
-	size_t n = opt_count(cmd);
+	size_t n = shell_opt_count(cmd);
 
 	shell_printf(sh, "\n  SYNOPSIS\n    %s", cmd->name);
 	for (size_t i = 0; i < n; i++) {
@@ -487,7 +489,7 @@ static void help_synopsis(struct shell *sh, const struct shell_cmd *cmd)
 static void help_options(struct shell *sh, const struct shell_cmd *cmd)
 {
 	char buf[HELP_OPT_BUF];
-	size_t n = opt_count(cmd);
+	size_t n = shell_opt_count(cmd);
 
 	if (n == 0)
 		return;
@@ -524,7 +526,7 @@ static int cmd_help(struct shell *sh, const struct shell_args *args)
 		help_all(sh);
 		return 0;
 	}
-	cmd = find_cmd(sh, name);
+	cmd = shell_find_cmd(sh, name);
 	if (cmd) {
 		help_cmd(sh, cmd);
 		return 0;
@@ -564,7 +566,7 @@ int shell_execute(struct shell *sh, const char *line)
 	}
 	if (t->argc == 0)
 		return 0;
-	cmd = find_cmd(sh, t->argv[0]);
+	cmd = shell_find_cmd(sh, t->argv[0]);
 	if (!cmd) {
 		shell_error(sh, "unknown command: '%s'", t->argv[0]);
 		return -E_NOENT;
@@ -605,7 +607,7 @@ void shell_start(struct shell *sh)
 
 static int check_opts(const struct shell_cmd *cmd)
 {
-	size_t n = opt_count(cmd);
+	size_t n = shell_opt_count(cmd);
 	const unsigned data_only = SHELL_OPT_REQUIRED | SHELL_OPT_POSITIONAL;
 
 	if (n > SHELL_MAX_OPTS)
@@ -614,7 +616,8 @@ static int check_opts(const struct shell_cmd *cmd)
 		const struct shell_opt *o = &cmd->opts[i];
 
 		if (o->type > SHELL_OPT_U64 || !o->name[0] ||
-		    strchr(o->name, '=') || find_opt(cmd, o->name) != (int)i)
+		    strchr(o->name, '=') ||
+		    shell_find_opt(cmd, o->name) != (int)i)
 			return -E_INVAL;
 		if (o->type == SHELL_OPT_BOOL && (o->flags & data_only))
 			return -E_INVAL;
@@ -627,7 +630,7 @@ static int check_cmd(const struct shell *sh, const struct shell_cmd *cmd)
 	if (!cmd->name || !cmd->name[0] || !cmd->group || !cmd->fn ||
 	    !cmd->group->keyword || !cmd->group->title)
 		return -E_INVAL;
-	if (find_cmd(sh, cmd->name) != cmd)
+	if (shell_find_cmd(sh, cmd->name) != cmd)
 		return -E_INVAL;
 	return check_opts(cmd);
 }
@@ -640,10 +643,12 @@ int shell_init(struct shell *sh, const struct shell_config *cfg)
 	sh->out = cfg->out;
 	sh->out_ctx = cfg->out_ctx;
 	sh->ctx = cfg->ctx;
+	sh->complete = cfg->complete;
 	/* A bad table leaves a shell without commands, still able to edit. */
 	lineedit_init(&sh->ed, SHELL_PROMPT, cfg->out, cfg->out_ctx);
-	for (size_t i = 0; i < cmd_count(sh); i++) {
-		if (check_cmd(sh, cmd_at(sh, i)) < 0) {
+	lineedit_set_complete(&sh->ed, shell_complete_tab, sh);
+	for (size_t i = 0; i < shell_cmd_count(sh); i++) {
+		if (check_cmd(sh, shell_cmd_at(sh, i)) < 0) {
 			sh->ncmds = 0;
 			return -E_INVAL;
 		}

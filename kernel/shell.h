@@ -16,6 +16,24 @@
  *    command that returns an error without printing one gets
  *    "error: <err_str(code)>" from the shell;
  *  - return SHELL_EXIT to end the console session.
+ *
+ * Tab completion (kernel/complete.c), like readline in bash or virsh. The
+ * part of the word before the cursor is completed, and text is inserted at
+ * the cursor; words after the cursor are not looked at. The first word
+ * completes to command names (`help` included); later words to the
+ * command's --options not given yet (when the word starts with '-', or is
+ * empty and no positional value with a completion kind is pending; never
+ * after "--"), or to values: of an option given as `--name <Tab>` or
+ * `--name=<Tab>`, or else of the next positional option not yet filled,
+ * when that option has a `complete` kind. Values of SHELL_COMPLETE_COMMAND
+ * are the command names and help keywords; the other kinds are asked of
+ * shell_config.complete. One match is inserted with a blank after it
+ * (unless a blank follows the cursor); several insert their longest common
+ * prefix, and when that adds nothing they are listed at once (no second
+ * Tab needed), in the order given, under the line, which is then drawn
+ * again. No match, or no room left in the line: the terminal bell. Words
+ * with quotes or backslashes are not completed, and candidates that would
+ * need them (blanks, quotes, backslashes, a leading '#') are left out.
  */
 #ifndef KEEL_SHELL_H
 #define KEEL_SHELL_H
@@ -42,6 +60,14 @@ enum shell_opt_type {
 #define SHELL_OPT_REQUIRED	(1u << 0)	/* must be given */
 #define SHELL_OPT_POSITIONAL	(1u << 1)	/* may be given without --name */
 
+/* What Tab offers for an option's value. */
+enum shell_complete {
+	SHELL_COMPLETE_NONE,	/* nothing */
+	SHELL_COMPLETE_DOMAIN,	/* domain names, from shell_config.complete */
+	SHELL_COMPLETE_FILE,	/* file names, from shell_config.complete */
+	SHELL_COMPLETE_COMMAND,	/* command names, help keywords: the shell */
+};
+
 /* One declared option; a command's list ends with an entry whose name is
  * NULL. Positional options are filled in declaration order. */
 struct shell_opt {
@@ -49,6 +75,7 @@ struct shell_opt {
 	enum shell_opt_type type;
 	unsigned flags;
 	const char *help;	/* one line for `help CMD` */
+	enum shell_complete complete;	/* for string/u64 options */
 };
 
 /* A heading in `help`: " <title> (help keyword '<keyword>'):". */
@@ -90,12 +117,27 @@ struct shell_tokens {
 	const char *error;	/* why shell_tokenize() failed */
 };
 
+/* Hands one completion candidate to the shell, which copies what it needs
+ * before returning. */
+typedef void (*shell_complete_add_fn)(void *add_ctx, const char *candidate);
+
+/*
+ * Answers Tab for an option value of kind SHELL_COMPLETE_DOMAIN or _FILE:
+ * call add(add_ctx, candidate) once for each candidate (all of them: the
+ * shell filters by the typed prefix), in the order they should be listed.
+ * It may be called twice for one Tab (once to count, once to list), must
+ * not print, and must not run shell commands.
+ */
+typedef void (*shell_complete_fn)(void *ctx, enum shell_complete kind,
+				  shell_complete_add_fn add, void *add_ctx);
+
 struct shell_config {
 	const struct shell_cmd *cmds;
 	size_t ncmds;
 	lineedit_out_fn out;
 	void *out_ctx;
 	void *ctx;		/* for the commands, see shell_ctx() */
+	shell_complete_fn complete;	/* may be NULL; called with ctx */
 };
 
 /* All fields are private to shell.c; the struct is public only so that the
@@ -106,6 +148,7 @@ struct shell {
 	lineedit_out_fn out;
 	void *out_ctx;
 	void *ctx;
+	shell_complete_fn complete;
 	bool error_shown;	/* the running command printed an error */
 	struct lineedit ed;
 	struct shell_tokens tok;
@@ -169,5 +212,23 @@ const char *shell_arg_str(const struct shell_args *args, const char *name);
 /* true, with *out set, when the option was given. */
 bool shell_arg_u64(const struct shell_args *args, const char *name,
 		   uint64_t *out);
+
+/*
+ * Internal to kernel/shell.c and kernel/complete.c, not for commands.
+ */
+
+/* The command table with the builtins behind it: entries 0 to count-1. */
+size_t shell_cmd_count(const struct shell *sh);
+const struct shell_cmd *shell_cmd_at(const struct shell *sh, size_t i);
+const struct shell_cmd *shell_find_cmd(const struct shell *sh,
+				       const char *name);
+/* Options cmd declares (at most one past SHELL_MAX_OPTS is counted), and
+ * the index of one by name, or -1. */
+size_t shell_opt_count(const struct shell_cmd *cmd);
+int shell_find_opt(const struct shell_cmd *cmd, const char *name);
+
+/* The line editor's Tab hook; ctx is the struct shell. Uses sh->tok as
+ * scratch space. */
+void shell_complete_tab(void *ctx, struct lineedit *le);
 
 #endif

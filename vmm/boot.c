@@ -21,23 +21,11 @@ static bool has_suffix(const char *s, const char *suffix)
 	return n > m && !strcmp(s + n - m, suffix);
 }
 
-/* Entropy for generated UUIDs: the TSC, stirred (xorshift64*). */
-static uint64_t tsc_random(void *ctx)
-{
-	uint64_t *state = ctx;
-
-	*state ^= rdtsc();
-	*state ^= *state >> 12;
-	*state ^= *state << 25;
-	*state ^= *state >> 27;
-	return *state * 0x2545f4914f6cdd1dULL;
-}
-
 static void define_from(const struct boot_file *f)
 {
 	static struct dom_config cfg;	/* large; boot runs on one CPU */
 	struct domxml_error err;
-	uint64_t seed = 0x9e3779b97f4a7c15ULL;
+	char why[160];
 	int rc = domxml_is_domain((const char *)f->addr, f->size, &err);
 
 	if (rc == 0)
@@ -49,11 +37,14 @@ static void define_from(const struct boot_file *f)
 		return;
 	}
 	if (!cfg.uuid_set)
-		uuid_generate_v4(cfg.uuid, tsc_random, &seed);
-	rc = domain_define(&cfg, f->name, NULL);
+		domain_new_uuid(cfg.uuid);
+	/* Two files for one domain: the first one wins. */
+	ksnprintf(why, sizeof(why), "a domain with that name or UUID exists");
+	rc = domain_find(cfg.name) ? -E_EXIST :
+	     domain_define(&cfg, f->name, true, NULL, why, sizeof(why));
 	if (rc)
 		pr_err("config: %s: cannot define domain '%s': %s; skipped\n", f->name, cfg.name,
-		       rc == -E_EXIST ? "a domain with that name or UUID exists" : err_str(rc));
+		       why);
 	else
 		pr_info("config: %s: domain %s (%lu MiB, %u vCPU)\n", f->name, cfg.name,
 			cfg.memory_bytes / MiB, cfg.vcpus);
@@ -80,7 +71,7 @@ void vmm_init(void)
 	struct domxml_error err;
 
 	sched_init();
-	vmm_commands_init();
+	mgmt_init();
 	smp_set_idle_handler(sched_idle_once);
 	for (uint32_t i = 0; i < boot_info->file_count && i < BOOTINFO_MAX_FILES; i++)
 		if (has_suffix(boot_info->files[i].name, ".xml"))

@@ -1,5 +1,6 @@
 /*
- * Domain lifecycle: define, start, stop, tear down.
+ * Domain lifecycle: define, redefine, undefine, start, suspend, resume,
+ * stop, tear down.
  *
  * Stopping is asynchronous because the vCPUs may be on other CPUs: any CPU
  * may call domain_stop() (the shell's destroy, a guest writing the
@@ -10,11 +11,14 @@
  * the UART is kept so that `console` can show a stopped domain's last run.
  */
 #include "arch/cpu.h"
+#include "arch/lapic.h"
+#include "arch/trap.h"
 #include "kernel/bootinfo.h"
 #include "kernel/errno.h"
 #include "kernel/kernel.h"
 #include "kernel/log.h"
 #include "kernel/mm.h"
+#include "kernel/smp.h"
 #include "kernel/time.h"
 #include "vmm/exit.h"
 #include "vmm/bzimage.h"
@@ -31,6 +35,7 @@
 
 struct domain *domains[MAX_DOMAINS];
 unsigned nr_domains;
+spinlock_t domains_lock = SPINLOCK_INIT;
 static int next_id = 1;
 
 struct domain *domain_find(const char *key)
@@ -43,6 +48,8 @@ struct domain *domain_find(const char *key)
 	for (unsigned i = 0; i < nr_domains; i++) {
 		struct domain *d = domains[i];
 
+		if (d->gone)
+			continue;
 		if (!strcmp(d->cfg.name, key) || (numeric && d->id >= 0 && (uint64_t)d->id == id) ||
 		    (is_uuid && !memcmp(d->cfg.uuid, uuid, UUID_LEN)))
 			return d;
@@ -50,62 +57,283 @@ struct domain *domain_find(const char *key)
 	return NULL;
 }
 
-int domain_define(const struct dom_config *cfg, const char *file, struct domain **out)
+/* Entropy for generated UUIDs: the TSC, stirred (xorshift64*). */
+static uint64_t tsc_random(void *ctx)
 {
-	struct domain *d;
+	uint64_t *state = ctx;
 
-	for (unsigned i = 0; i < nr_domains; i++)
-		if (!strcmp(domains[i]->cfg.name, cfg->name) ||
-		    !memcmp(domains[i]->cfg.uuid, cfg->uuid, UUID_LEN))
-			return -E_EXIST;
-	if (nr_domains >= MAX_DOMAINS)
-		return -E_NOMEM;
-	d = kzalloc(sizeof(*d));
+	*state ^= rdtsc();
+	*state ^= *state >> 12;
+	*state ^= *state << 25;
+	*state ^= *state >> 27;
+	return *state * 0x2545f4914f6cdd1dULL;
+}
+
+void domain_new_uuid(uint8_t uuid[UUID_LEN])
+{
+	static uint64_t seed = 0x9e3779b97f4a7c15ULL;
+
+	uuid_generate_v4(uuid, tsc_random, &seed);
+}
+
+static void add_domain(struct domain *d)
+{
+	uint64_t flags = spin_lock_irqsave(&domains_lock);
+
+	domains[nr_domains++] = d;
+	spin_unlock_irqrestore(&domains_lock, flags);
+}
+
+static void remove_domain(struct domain *d)
+{
+	uint64_t flags = spin_lock_irqsave(&domains_lock);
+	unsigned i = 0;
+
+	while (i < nr_domains && domains[i] != d)
+		i++;
+	if (i < nr_domains) {
+		memmove(&domains[i], &domains[i + 1], (nr_domains - i - 1) * sizeof(domains[0]));
+		nr_domains--;
+	}
+	spin_unlock_irqrestore(&domains_lock, flags);
+}
+
+static struct domain *new_domain(const struct dom_config *cfg, const char *file, bool persistent)
+{
+	struct domain *d = kzalloc(sizeof(*d));
+
 	if (!d)
-		return -E_NOMEM;
+		return NULL;
 	d->cfg = *cfg;
 	ksnprintf(d->file, sizeof(d->file), "%s", file);
+	d->persistent = persistent;
 	d->id = -1;
 	d->exit_status = -1;
 	d->state = DOM_SHUTOFF;
 	vuart_init(&d->uart);
-	domains[nr_domains++] = d;
+	return d;
+}
+
+/* A new definition for an existing domain of the same name and UUID: at
+ * once when it is off, else kept for its next start. */
+static int redefine(struct domain *d, const struct dom_config *cfg, char *why, size_t whylen)
+{
+	struct dom_config *next = NULL;
+	uint64_t flags;
+	int err = 0;
+
+	if (d->state == DOM_RUNNING || d->state == DOM_PAUSED) {
+		next = kmalloc(sizeof(*next));
+		if (!next) {
+			ksnprintf(why, whylen, "out of memory");
+			return -E_NOMEM;
+		}
+		*next = *cfg;
+	}
+	flags = spin_lock_irqsave(&d->lock);
+	if (d->starting || d->stopping) {
+		err = -E_BUSY;
+	} else if (next) {
+		kfree(d->next_cfg);
+		d->next_cfg = next;
+		d->persistent = true;
+		next = NULL;
+	} else {
+		d->cfg = *cfg;
+		d->persistent = true;
+	}
+	spin_unlock_irqrestore(&d->lock, flags);
+	kfree(next);
+	if (err)
+		ksnprintf(why, whylen, "domain '%s' is starting or stopping; try again", cfg->name);
+	return err;
+}
+
+/* libvirt's rules: the same name and UUID is a redefinition; either one
+ * alone is a clash. */
+static int check_clash(const struct dom_config *cfg, bool persistent, struct domain **same,
+		       char *why, size_t whylen)
+{
+	char ustr[UUID_STR_LEN + 1];
+
+	*same = NULL;
+	for (unsigned i = 0; i < nr_domains; i++) {
+		struct domain *d = domains[i];
+		bool name = !strcmp(d->cfg.name, cfg->name);
+		bool uuid = !memcmp(d->cfg.uuid, cfg->uuid, UUID_LEN);
+
+		if (d->gone || (!name && !uuid))
+			continue;
+		uuid_format(d->cfg.uuid, ustr);
+		if (name && uuid && persistent) {
+			*same = d;
+			return 0;
+		}
+		if (uuid && !name)
+			ksnprintf(why, whylen, "operation failed: domain '%s' is already defined "
+				  "with uuid %s", d->cfg.name, ustr);
+		else
+			ksnprintf(why, whylen, "operation failed: domain '%s' already exists with "
+				  "uuid %s", d->cfg.name, ustr);
+		return -E_EXIST;
+	}
+	return 0;
+}
+
+int domain_define(const struct dom_config *cfg, const char *file, bool persistent,
+		  struct domain **out, char *why, size_t whylen)
+{
+	struct domain *d;
+	int err = check_clash(cfg, persistent, &d, why, whylen);
+
+	if (err)
+		return err;
+	if (d) {
+		err = redefine(d, cfg, why, whylen);
+		if (!err && out)
+			*out = d;
+		return err;
+	}
+	if (nr_domains >= MAX_DOMAINS) {
+		ksnprintf(why, whylen, "Keel holds at most %u domains", MAX_DOMAINS);
+		return -E_NOMEM;
+	}
+	d = new_domain(cfg, file, persistent);
+	if (!d) {
+		ksnprintf(why, whylen, "out of memory");
+		return -E_NOMEM;
+	}
+	add_domain(d);
 	if (out)
 		*out = d;
 	return 0;
+}
+
+int domain_undefine(struct domain *d)
+{
+	uint64_t flags = spin_lock_irqsave(&d->lock);
+	bool off = d->state == DOM_SHUTOFF || d->state == DOM_CRASHED;
+	int err = 0;
+
+	if (!d->persistent)
+		err = -E_INVAL;
+	else if (d->starting || d->stopping)
+		err = -E_BUSY;
+	if (!err) {
+		d->persistent = false;
+		d->autostart = false;
+		d->gone = off;
+		kfree(d->next_cfg);
+		d->next_cfg = NULL;
+	}
+	spin_unlock_irqrestore(&d->lock, flags);
+	return err;
+}
+
+void domain_reap(void)
+{
+	for (unsigned i = 0; i < nr_domains;) {
+		struct domain *d = domains[i];
+
+		if (!d->gone) {
+			i++;
+			continue;
+		}
+		remove_domain(d);
+		kfree(d->next_cfg);
+		kfree(d);
+	}
 }
 
 /* vCPUs are freed by whichever CPU tears the domain down: look at them
  * only under the lock. */
 static bool any_vcpu_busy(struct domain *d)
 {
-	uint64_t flags = spin_lock_irqsave(&d->lock);
 	bool busy = false;
 
 	for (uint32_t i = 0; i < d->nr_vcpus && !busy; i++)
 		busy = d->vcpus[i]->state == VCPU_RUNNING || d->vcpus[i]->state == VCPU_RUNNABLE;
-	spin_unlock_irqrestore(&d->lock, flags);
 	return busy;
 }
 
-uint64_t domain_cpu_tsc(struct domain *d)
+static bool any_vcpu_running(struct domain *d)
+{
+	for (uint32_t i = 0; i < d->nr_vcpus; i++)
+		if (d->vcpus[i]->state == VCPU_RUNNING)
+			return true;
+	return false;
+}
+
+/* Make a vCPU on another CPU exit now (the lock is held). */
+static void kick_off_cpu(struct vcpu *v)
+{
+	if (v->state == VCPU_RUNNING && v->cpu >= 0 && (uint32_t)v->cpu != this_cpu()->id)
+		lapic_send_ipi(cpus[v->cpu].apic_id, VEC_IPI_WAKE);
+}
+
+static bool is_active(const struct domain *d)
+{
+	return d->state == DOM_RUNNING || d->state == DOM_PAUSED;
+}
+
+static uint64_t cpu_tsc_locked(struct domain *d)
+{
+	uint64_t tsc = is_active(d) ? 0 : d->last_cpu_tsc;
+
+	for (uint32_t i = 0; is_active(d) && i < d->nr_vcpus; i++)
+		tsc += d->vcpus[i]->run_tsc;
+	return tsc;
+}
+
+void domain_snapshot(struct domain *d, struct mgmt_dom *out)
 {
 	uint64_t flags = spin_lock_irqsave(&d->lock);
-	uint64_t tsc = 0;
 
-	if (d->state != DOM_RUNNING)
-		tsc = d->last_cpu_tsc;
-	for (uint32_t i = 0; d->state == DOM_RUNNING && i < d->nr_vcpus; i++)
-		tsc += d->vcpus[i]->run_tsc;
+	memcpy(out->name, d->cfg.name, sizeof(out->name));
+	memcpy(out->uuid, d->cfg.uuid, UUID_LEN);
+	out->id = d->id;
+	out->state = d->state;
+	out->busy = d->state == DOM_RUNNING && any_vcpu_busy(d);
+	out->has_stopped = d->stop_tsc != 0;
+	out->stop_cause = d->stop_cause;
+	out->persistent = d->persistent;
+	out->autostart = d->autostart;
+	out->vcpus = d->cfg.vcpus;
+	out->memory_bytes = d->cfg.memory_bytes;
+	out->current_memory_bytes = d->cfg.current_memory_bytes;
+	out->cpu_ns = tsc_to_ns(cpu_tsc_locked(d));
+	out->exit_status = d->exit_status;
+	memcpy(out->reason, d->reason, sizeof(out->reason));
 	spin_unlock_irqrestore(&d->lock, flags);
-	return tsc;
+}
+
+void domain_config(struct domain *d, bool inactive, struct dom_config *out)
+{
+	uint64_t flags = spin_lock_irqsave(&d->lock);
+
+	*out = inactive && d->next_cfg ? *d->next_cfg : d->cfg;
+	spin_unlock_irqrestore(&d->lock, flags);
+}
+
+int domain_vcpus(struct domain *d, struct mgmt_vcpu *out, unsigned max)
+{
+	uint64_t flags = spin_lock_irqsave(&d->lock);
+	unsigned n = is_active(d) ? MIN(d->nr_vcpus, max) : 0;
+
+	for (unsigned i = 0; i < n; i++) {
+		const struct vcpu *v = d->vcpus[i];
+
+		out[i] = (struct mgmt_vcpu){ v->last_cpu, v->state, tsc_to_ns(v->run_tsc) };
+	}
+	spin_unlock_irqrestore(&d->lock, flags);
+	return n ? (int)n : -E_INVAL;
 }
 
 void domain_exit_counts(struct domain *d, uint64_t counts[EXIT_REASON_COUNT])
 {
 	uint64_t flags = spin_lock_irqsave(&d->lock);
 
-	if (d->state != DOM_RUNNING) {
+	if (!is_active(d)) {
 		memcpy(counts, d->last_exits, sizeof(d->last_exits));
 	} else {
 		memset(counts, 0, sizeof(d->last_exits));
@@ -114,20 +342,6 @@ void domain_exit_counts(struct domain *d, uint64_t counts[EXIT_REASON_COUNT])
 				counts[r] += d->vcpus[i]->exits[r];
 	}
 	spin_unlock_irqrestore(&d->lock, flags);
-}
-
-const char *domain_state_name(struct domain *d)
-{
-	switch (d->state) {
-	case DOM_RUNNING:
-		return any_vcpu_busy(d) ? "running" : "idle";
-	case DOM_PAUSED:
-		return "paused";
-	case DOM_CRASHED:
-		return "crashed";
-	default:
-		return "shut off";
-	}
 }
 
 /* ---- devices every domain has */
@@ -324,7 +538,8 @@ static void mark_running(struct domain *d)
 static bool claim_for_start(struct domain *d)
 {
 	uint64_t flags = spin_lock_irqsave(&d->lock);
-	bool ok = !d->starting && !d->stopping && (d->state == DOM_SHUTOFF || d->state == DOM_CRASHED);
+	bool ok = !d->starting && !d->stopping && !d->gone &&
+		  (d->state == DOM_SHUTOFF || d->state == DOM_CRASHED);
 
 	if (ok)
 		d->starting = true;
@@ -332,21 +547,26 @@ static bool claim_for_start(struct domain *d)
 	return ok;
 }
 
-int domain_start(struct domain *d, char *why, size_t whylen)
+static void start_failed(struct domain *d, const char *why)
+{
+	uint64_t flags;
+
+	free_run(d);
+	pr_err("domain %s: cannot start: %s\n", d->cfg.name, why);
+	flags = spin_lock_irqsave(&d->lock);
+	d->starting = false;
+	d->gone = !d->persistent;
+	spin_unlock_irqrestore(&d->lock, flags);
+}
+
+/* The caller has set d->starting. */
+static int start_claimed(struct domain *d, char *why, size_t whylen)
 {
 	struct boot_entry be;
 	int err;
 
-	why[0] = '\0';
-	if (!vmx_caps.usable) {
-		ksnprintf(why, whylen, "this machine cannot run guests: %s", vmx_caps.reason);
-		return -E_NOTSUP;
-	}
-	if (!claim_for_start(d)) {
-		ksnprintf(why, whylen, "domain is already active");
-		return -E_BUSY;
-	}
 	vuart_reset(&d->uart);
+	d->paused_cycles = 0;
 	err = alloc_run(d);
 	if (err)
 		ksnprintf(why, whylen, "cannot allocate %lu MiB for the guest: %s",
@@ -358,9 +578,7 @@ int domain_start(struct domain *d, char *why, size_t whylen)
 	if (!err)
 		err = platform_init(d, why, whylen);
 	if (err) {
-		free_run(d);
-		d->starting = false;
-		pr_err("domain %s: cannot start: %s\n", d->cfg.name, why);
+		start_failed(d, why);
 		return err;
 	}
 	mark_running(d);
@@ -368,6 +586,22 @@ int domain_start(struct domain *d, char *why, size_t whylen)
 		d->cfg.memory_bytes / MiB, d->cfg.vcpus, d->cfg.vcpus == 1 ? "" : "s", d->cfg.kernel);
 	sched_enqueue(d->vcpus[0]);
 	return 0;
+}
+
+int domain_start(struct domain *d, char *why, size_t whylen)
+{
+	why[0] = '\0';
+	if (!vmx_caps.usable) {
+		ksnprintf(why, whylen, "this machine cannot run guests: %s", vmx_caps.reason);
+		if (claim_for_start(d))
+			start_failed(d, why);	/* a transient domain is gone */
+		return -E_NOTSUP;
+	}
+	if (!claim_for_start(d)) {
+		ksnprintf(why, whylen, "domain is already active");
+		return -E_BUSY;
+	}
+	return start_claimed(d, why, whylen);
 }
 
 /* ---- stopping */
@@ -416,32 +650,51 @@ static const char *const cause_names[] = {
 	[STOP_CRASH] = "crash",
 };
 
+/*
+ * The last vCPU is off its CPU: free the run, take up a redefinition made
+ * meanwhile, and follow the on_* action. A transient domain that stays off
+ * is marked gone, as the last touch of it here: the shell frees it.
+ */
 static void teardown(struct domain *d)
 {
 	bool restart = action_for(d) == DOM_ACTION_RESTART;
 	bool asked = d->stop_cause == STOP_POWEROFF && d->reboot_asked;
 	enum dom_state final = d->stop_cause == STOP_CRASH && !restart ? DOM_CRASHED : DOM_SHUTOFF;
+	struct dom_config *next;
 	uint64_t flags;
 	char why[160];
 
 	collect_stats(d);
 	free_run(d);
+	log_exit_counts(d);
+	if (restart && asked)
+		pr_info("domain %s: restarting (the operator's reboot)\n", d->cfg.name);
+	else if (restart)
+		pr_info("domain %s: restarting (on_%s=restart)\n", d->cfg.name,
+			cause_names[d->stop_cause]);
 	flags = spin_lock_irqsave(&d->lock);
+	next = d->next_cfg;
+	d->next_cfg = NULL;
+	if (next)
+		d->cfg = *next;		/* same name and UUID */
 	d->state = final;
 	d->id = -1;
 	d->reboot_asked = false;
 	d->stop_tsc = rdtsc();
 	d->stopping = false;
+	d->starting = restart;		/* the restart below owns it */
+	d->gone = !d->persistent && !restart;
 	spin_unlock_irqrestore(&d->lock, flags);
-	log_exit_counts(d);
-	if (restart) {
-		if (asked)
-			pr_info("domain %s: restarting (the operator's reboot)\n", d->cfg.name);
-		else
-			pr_info("domain %s: restarting (on_%s=restart)\n", d->cfg.name,
-				cause_names[d->stop_cause]);
-		domain_start(d, why, sizeof(why));
-	}
+	kfree(next);
+	if (restart)
+		start_claimed(d, why, sizeof(why));
+}
+
+/* RUNNING and RUNNABLE vCPUs leave by themselves (the scheduler sees the
+ * stop); the parked ones are stopped on the spot. */
+static bool vcpu_on_cpu_or_queue(const struct vcpu *v)
+{
+	return v->state == VCPU_RUNNING || v->state == VCPU_RUNNABLE;
 }
 
 static bool all_stopped(struct domain *d)
@@ -471,7 +724,7 @@ void domain_stop(struct domain *d, enum stop_cause cause, int64_t exit_status, c
 	bool last;
 	va_list ap;
 
-	if (d->state != DOM_RUNNING || d->stopping) {
+	if (!is_active(d) || d->stopping) {
 		spin_unlock_irqrestore(&d->lock, flags);
 		return;
 	}
@@ -482,7 +735,7 @@ void domain_stop(struct domain *d, enum stop_cause cause, int64_t exit_status, c
 	kvsnprintf(d->reason, sizeof(d->reason), fmt, ap);
 	va_end(ap);
 	for (uint32_t i = 0; i < d->nr_vcpus; i++)
-		if (d->vcpus[i]->state == VCPU_HALTED || d->vcpus[i]->state == VCPU_WAIT_SIPI)
+		if (!vcpu_on_cpu_or_queue(d->vcpus[i]))
 			d->vcpus[i]->state = VCPU_STOPPED;
 	last = all_stopped(d);
 	spin_unlock_irqrestore(&d->lock, flags);
@@ -499,16 +752,80 @@ void domain_stop(struct domain *d, enum stop_cause cause, int64_t exit_status, c
 		teardown(d);
 }
 
-int domain_destroy(struct domain *d)
+/* Wait (running guests meanwhile) until no vCPU of d is on a CPU or,
+ * with `stopped`, until the run is torn down. */
+static bool wait_for_vcpus(struct domain *d, bool stopped)
 {
 	uint64_t deadline = time_since_boot_ns() + DESTROY_WAIT_NS;
+	uint64_t flags;
+	bool done;
 
-	if (d->state != DOM_RUNNING && d->state != DOM_PAUSED)
+	for (;;) {
+		flags = spin_lock_irqsave(&d->lock);
+		done = stopped ? !is_active(d) : !any_vcpu_running(d);
+		spin_unlock_irqrestore(&d->lock, flags);
+		if (done || time_since_boot_ns() >= deadline)
+			return done;
+		sched_idle_once();
+	}
+}
+
+int domain_destroy(struct domain *d)
+{
+	if (!is_active(d))
 		return -E_INVAL;
 	domain_stop(d, STOP_DESTROY, -1, "destroyed by the operator");
-	while (d->state == DOM_RUNNING && time_since_boot_ns() < deadline)
-		sched_idle_once();
-	return d->state == DOM_RUNNING ? -E_TIMEDOUT : 0;
+	return wait_for_vcpus(d, true) ? 0 : -E_TIMEDOUT;
+}
+
+/*
+ * Suspend: no vCPU is scheduled until resume, and the guest's clocks (TSC
+ * offset, APIC timers, PIT, RTC, PM timer: all run on guest_tsc()) stand
+ * still. The vCPUs on other CPUs are kicked out; the pause counts from
+ * when the last one has left, so the guest never sees its clock go back.
+ */
+int domain_suspend(struct domain *d)
+{
+	uint64_t flags = spin_lock_irqsave(&d->lock);
+	bool was_running = d->state == DOM_RUNNING && !d->stopping && !d->starting;
+	bool ok = was_running || (d->state == DOM_PAUSED && !d->stopping);
+
+	if (was_running) {
+		d->state = DOM_PAUSED;
+		for (uint32_t i = 0; i < d->nr_vcpus; i++)
+			kick_off_cpu(d->vcpus[i]);
+	}
+	spin_unlock_irqrestore(&d->lock, flags);
+	if (!ok)
+		return -E_INVAL;
+	if (!was_running)
+		return 0;
+	if (!wait_for_vcpus(d, false))
+		pr_warn("domain %s: a vCPU is still on its CPU after suspend\n", d->cfg.name);
+	flags = spin_lock_irqsave(&d->lock);
+	d->pause_tsc = rdtsc();
+	spin_unlock_irqrestore(&d->lock, flags);
+	pr_info("domain %s: suspended\n", d->cfg.name);
+	return 0;
+}
+
+int domain_resume(struct domain *d)
+{
+	uint64_t flags = spin_lock_irqsave(&d->lock);
+	bool paused = d->state == DOM_PAUSED && !d->stopping;
+	bool ok = paused || (d->state == DOM_RUNNING && !d->stopping);
+
+	if (paused) {
+		d->paused_cycles += rdtsc() - d->pause_tsc;
+		d->state = DOM_RUNNING;
+		for (uint32_t i = 0; i < d->nr_vcpus; i++)
+			if (d->vcpus[i]->state == VCPU_PAUSED)
+				sched_enqueue(d->vcpus[i]);
+	}
+	spin_unlock_irqrestore(&d->lock, flags);
+	if (paused)
+		pr_info("domain %s: resumed\n", d->cfg.name);
+	return ok ? 0 : -E_INVAL;
 }
 
 int domain_shutdown(struct domain *d, bool reboot)
@@ -529,7 +846,7 @@ void domain_wake(struct domain *d)
 {
 	uint64_t flags = spin_lock_irqsave(&d->lock);
 
-	for (uint32_t i = 0; d->state == DOM_RUNNING && !d->stopping && i < d->nr_vcpus; i++) {
+	for (uint32_t i = 0; is_active(d) && !d->stopping && i < d->nr_vcpus; i++) {
 		struct vcpu *v = d->vcpus[i];
 
 		if (v->state == VCPU_HALTED)

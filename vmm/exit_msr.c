@@ -150,7 +150,7 @@ enum exit_action handle_rdmsr(struct vcpu *v, const struct vmexit *e)
 	uint32_t msr = (uint32_t)v->regs.gpr[GPR_RCX];
 	const struct msr_emul *m = find_msr(msr);
 	uint64_t val;
-	int err = vlapic_rdmsr(&v->lapic, msr, &val, rdtsc());
+	int err = vlapic_rdmsr(&v->lapic, msr, &val, guest_tsc(v->dom, rdtsc()));
 
 	if (err == -E_NOENT && (!m || !m->read || m->read(v, &val)))
 		return vcpu_fault(v, VEC_GP, 0);
@@ -167,7 +167,7 @@ enum exit_action handle_wrmsr(struct vcpu *v, const struct vmexit *e)
 	uint32_t msr = (uint32_t)v->regs.gpr[GPR_RCX];
 	const struct msr_emul *m = find_msr(msr);
 	uint64_t val = (v->regs.gpr[GPR_RDX] << 32) | (uint32_t)v->regs.gpr[GPR_RAX];
-	int err = vlapic_wrmsr(&v->lapic, msr, val, rdtsc());
+	int err = vlapic_wrmsr(&v->lapic, msr, val, guest_tsc(v->dom, rdtsc()));
 
 	if (err == -E_NOENT && (!m || !m->write || m->write(v, val)))
 		return vcpu_fault(v, VEC_GP, 0);

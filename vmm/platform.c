@@ -47,10 +47,11 @@ static uint32_t apic_ratio(void)
 	return (uint32_t)(tsc_hz / plat_apic_hz());
 }
 
+/* The device models' clock: the guest's TSC, which stands still while
+ * the domain is suspended. */
 static uint64_t clock_now(void *ctx)
 {
-	(void)ctx;
-	return rdtsc();
+	return guest_tsc(ctx, rdtsc());
 }
 
 /* ---- interrupt lines */
@@ -200,7 +201,7 @@ static int lapic_read(void *ctx, uint64_t off, unsigned size, uint64_t *val)
 
 	(void)ctx;
 	*val = 0;
-	return v ? vlapic_mmio_read(&v->lapic, (uint32_t)off, size, val, rdtsc()) : 0;
+	return v ? vlapic_mmio_read(&v->lapic, (uint32_t)off, size, val, guest_tsc(v->dom, rdtsc())) : 0;
 }
 
 static int lapic_write(void *ctx, uint64_t off, unsigned size, uint64_t val)
@@ -208,7 +209,7 @@ static int lapic_write(void *ctx, uint64_t off, unsigned size, uint64_t val)
 	struct vcpu *v = this_cpu()->vcpu;
 
 	(void)ctx;
-	return v ? vlapic_mmio_write(&v->lapic, (uint32_t)off, size, val, rdtsc()) : 0;
+	return v ? vlapic_mmio_write(&v->lapic, (uint32_t)off, size, val, guest_tsc(v->dom, rdtsc())) : 0;
 }
 
 static const struct io_ops lapic_mmio_ops = { lapic_read, lapic_write };
@@ -321,7 +322,7 @@ static int add_timed(struct domain *d, unsigned slot, uint64_t base, uint64_t le
 static int legacy_devices(struct domain *d)
 {
 	struct platform *p = plat_of(d);
-	uint64_t now = rdtsc();
+	uint64_t now = guest_tsc(d, rdtsc());
 	int err;
 
 	vpic_init(&p->pic, pic_output, d);
@@ -487,9 +488,11 @@ static uint64_t devices_poll(struct platform *p, uint64_t now)
 	return next;
 }
 
-uint64_t plat_vcpu_poll(struct vcpu *v, uint64_t now)
+/* The models keep guest time (guest_tsc()); the callers host time. */
+uint64_t plat_vcpu_poll(struct vcpu *v, uint64_t host_now)
 {
 	struct platform *p = plat_of(v->dom);
+	uint64_t now = guest_tsc(v->dom, host_now);
 	uint64_t next = vlapic_poll(&v->lapic, now);
 
 	if (spin_trylock(&p->poll_lock)) {
@@ -499,25 +502,30 @@ uint64_t plat_vcpu_poll(struct vcpu *v, uint64_t now)
 	} else {
 		next = MIN(next, __atomic_load_n(&p->dev_deadline, __ATOMIC_ACQUIRE));
 	}
-	return next;
+	return host_tsc_of(v->dom, next);
 }
 
-uint64_t plat_timers_poll(uint64_t now)
+/* A suspended domain's timers stand still: it is skipped. */
+uint64_t plat_timers_poll(uint64_t host_now)
 {
+	uint64_t flags = spin_lock_irqsave(&domains_lock);
 	uint64_t next = UINT64_MAX;
 
 	for (unsigned i = 0; i < nr_domains; i++) {
 		struct domain *d = domains[i];
 		struct platform *p = plat_of(d);
+		uint64_t now = guest_tsc(d, host_now), dn = UINT64_MAX;
 
 		if (d->state != DOM_RUNNING || !spin_trylock(&p->poll_lock))
 			continue;
 		if (p->ready) {
-			next = MIN(next, devices_poll(p, now));
+			dn = devices_poll(p, now);
 			for (uint32_t c = 0; c < d->nr_vcpus; c++)
-				next = MIN(next, vlapic_poll(&d->vcpus[c]->lapic, now));
+				dn = MIN(dn, vlapic_poll(&d->vcpus[c]->lapic, now));
 		}
 		spin_unlock(&p->poll_lock);
+		next = MIN(next, host_tsc_of(d, dn));
 	}
+	spin_unlock_irqrestore(&domains_lock, flags);
 	return next;
 }

@@ -85,10 +85,11 @@ struct platform {
 int platform_init(struct domain *d, char *why, size_t whylen);
 void platform_destroy(struct domain *d);
 /* Timers: poll the vCPU's local APIC and the domain's devices, return the
- * TSC of the next deadline (UINT64_MAX: none). */
-uint64_t plat_vcpu_poll(struct vcpu *v, uint64_t now);
-/* Every running domain's timers, for idle CPUs (halted vCPUs' deadlines). */
-uint64_t plat_timers_poll(uint64_t now);
+ * host TSC of the next deadline (UINT64_MAX: none). Times are host TSC. */
+uint64_t plat_vcpu_poll(struct vcpu *v, uint64_t host_now);
+/* Every running domain's timers, for idle CPUs (halted vCPUs' deadlines);
+ * suspended domains are skipped. */
+uint64_t plat_timers_poll(uint64_t host_now);
 /* The frequency of the guests' APIC timer (CPUID leaf 0x15's crystal). */
 uint64_t plat_apic_hz(void);
 void plat_power_button(struct domain *d);

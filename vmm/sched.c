@@ -2,7 +2,8 @@
  * The vCPU scheduler: one round-robin run queue shared by every CPU. A CPU
  * takes the vCPU at the head, runs it for one slice (VMX-preemption timer),
  * and puts it back at the tail unless it halted or its domain is stopping.
- * A halted vCPU is off the queue until domain_wake() puts it back.
+ * A halted vCPU is off the queue until domain_wake() puts it back; the
+ * vCPUs of a suspended domain wait off it until domain_resume().
  *
  * The boot CPU also runs the shell: it takes a slice only between polls of
  * the console (kernel/commands.c), so slices there bound input latency.
@@ -79,9 +80,23 @@ static struct vcpu *sched_pick(void)
 		v->next = NULL;
 		v->state = VCPU_RUNNING;
 		v->cpu = (int32_t)this_cpu()->id;
+		v->last_cpu = v->cpu;
 	}
 	spin_unlock_irqrestore(&runq_lock, flags);
 	return v;
+}
+
+/* A vCPU of a suspended domain waits off the queue until resume. */
+static bool park_if_paused(struct vcpu *v)
+{
+	struct domain *d = v->dom;
+	uint64_t flags = spin_lock_irqsave(&d->lock);
+	bool paused = d->state == DOM_PAUSED && !d->stopping;
+
+	if (paused)
+		v->state = VCPU_PAUSED;
+	spin_unlock_irqrestore(&d->lock, flags);
+	return paused;
 }
 
 /* After a slice: back to the queue, parked, or gone. */
@@ -113,7 +128,8 @@ static void sched_put(struct vcpu *v, enum exit_action act)
 		v->wake = false;
 		spin_unlock_irqrestore(&d->lock, flags);
 	}
-	sched_enqueue(v);
+	if (!park_if_paused(v))
+		sched_enqueue(v);
 }
 
 bool sched_run_once(void)
@@ -124,6 +140,10 @@ bool sched_run_once(void)
 		return false;
 	if (v->dom->stopping) {
 		sched_put(v, EXIT_STOP);
+		return true;
+	}
+	if (park_if_paused(v)) {
+		v->cpu = -1;
 		return true;
 	}
 	sched_put(v, vcpu_run_slice(v, this_cpu()->id ? slice_tsc : console_tsc));

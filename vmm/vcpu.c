@@ -126,7 +126,7 @@ static int setup_controls(struct vcpu *v)
 	uint32_t proc = vmx_control(VMX_CTL_PROC, PROC_HLT_EXIT | PROC_USE_IO_BITMAPS |
 				    PROC_USE_MSR_BITMAPS | PROC_SECONDARY | PROC_MWAIT_EXIT |
 				    PROC_MONITOR_EXIT | PROC_CR8_LOAD_EXIT | PROC_CR8_STORE_EXIT |
-				    PROC_RDPMC_EXIT);
+				    PROC_RDPMC_EXIT | PROC_TSC_OFFSETTING);
 	uint32_t proc2 = vmx_control(VMX_CTL_PROC2, PROC2_ENABLE_EPT | PROC2_ENABLE_VPID |
 				     PROC2_UNRESTRICTED_GUEST | PROC2_WBINVD_EXIT);
 	uint32_t exitc = vmx_control(VMX_CTL_EXIT, EXIT_HOST_64BIT | EXIT_SAVE_EFER | EXIT_LOAD_EFER |
@@ -268,6 +268,7 @@ struct vcpu *vcpu_create(struct domain *d, uint32_t index)
 	v->dom = d;
 	v->index = index;
 	v->cpu = -1;
+	v->last_cpu = -1;
 	v->xcr0 = XCR0_X87;
 	v->vpid = vpid_alloc();
 	v->vmcs = page_alloc(0);
@@ -371,6 +372,8 @@ static enum exit_action run_until_exit(struct vcpu *v)
 	while (act == EXIT_RESUME) {
 		if (v->dom->stopping)
 			return EXIT_STOP;
+		if (v->dom->state == DOM_PAUSED)
+			return EXIT_END_SLICE;
 		if (v->init_pending)
 			return EXIT_WAIT_SIPI;
 		if (!arm_slice_timer(v))
@@ -419,6 +422,7 @@ enum exit_action vcpu_run_slice(struct vcpu *v, uint64_t slice_tsc)
 	fpu_guest_load(v);
 	msr_guest_load(v);
 	v->slice_end = start + slice_tsc;
+	vmcs_write(VMCS_TSC_OFFSET, -v->dom->paused_cycles);	/* guest_tsc() */
 	act = run_until_exit(v);
 	msr_guest_save(v);
 	fpu_guest_save(v);

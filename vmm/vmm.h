@@ -8,7 +8,12 @@
  *
  * A vCPU is in exactly one place: the run queue (RUNNABLE), on one CPU
  * (RUNNING), parked (HALTED: waits for an event; WAIT_SIPI: an application
- * processor that was never started) or STOPPED.
+ * processor that was never started; PAUSED: its domain is suspended) or
+ * STOPPED.
+ *
+ * Domains live in domains[] (guarded by domains_lock for other CPUs); the
+ * shell's CPU alone adds and removes them, and frees one only between
+ * commands (domain_reap), so the shell may hold a domain for a command.
  */
 #ifndef KEEL_VMM_VMM_H
 #define KEEL_VMM_VMM_H
@@ -21,35 +26,13 @@
 #include "vmm/ept.h"
 #include "vmm/guestmem.h"
 #include "vmm/iospace.h"
+#include "vmm/mgmt.h"
 #include "vmm/platform.h"
 #include "vmm/vlapic.h"
 #include "vmm/vuart.h"
 
 #define MAX_DOMAINS		32
 #define MAX_VCPUS		64
-
-enum dom_state {
-	DOM_SHUTOFF,		/* defined, not running */
-	DOM_RUNNING,		/* shown as "idle" when every vCPU is halted */
-	DOM_PAUSED,
-	DOM_CRASHED,		/* stopped by a guest fault (on_crash=destroy) */
-};
-
-/* Why a run ends; with the domain's on_* actions this says what follows. */
-enum stop_cause {
-	STOP_DESTROY,		/* the operator's destroy: stays off */
-	STOP_POWEROFF,		/* the guest powered off (S5, debug-exit): on_poweroff */
-	STOP_RESET,		/* the guest reset the machine: on_reboot */
-	STOP_CRASH,		/* a guest fault Keel cannot go on from: on_crash */
-};
-
-enum vcpu_state {
-	VCPU_STOPPED,
-	VCPU_RUNNABLE,
-	VCPU_RUNNING,
-	VCPU_HALTED,
-	VCPU_WAIT_SIPI,
-};
 
 struct domain;
 
@@ -72,6 +55,7 @@ struct vcpu {
 	volatile enum vcpu_state state;	/* [L] */
 	struct vcpu *next;		/* run-queue link (vmm/sched.c) */
 	int32_t cpu;			/* the CPU running it, or -1 */
+	int32_t last_cpu;		/* the CPU that ran it last, or -1 */
 	uint64_t slice_end;		/* TSC deadline of the current slice */
 	/* Guest state the VMCS does not hold; Keel switches it by hand. */
 	uint64_t xcr0;
@@ -95,8 +79,11 @@ struct vcpu {
 struct domain {
 	struct dom_config cfg;		/* [cfg] */
 	char file[64];			/* [cfg] the XML file it came from */
-	bool autostart;			/* [cfg] */
+	bool autostart;			/* [shell] */
 	spinlock_t lock;
+	bool persistent;		/* [L] false: transient, gone when it stops */
+	volatile bool gone;		/* [L] transient and stopped: domain_reap frees it */
+	struct dom_config *next_cfg;	/* [L] a redefinition for the next start */
 	enum dom_state state;		/* [L] */
 	int id;				/* [L] virsh's Id while running, else -1 */
 	volatile bool stopping;		/* [L] a stop is under way */
@@ -107,6 +94,9 @@ struct domain {
 	char reason[160];		/* [L] why it stopped, "" when asked to */
 	int64_t exit_status;		/* [L] from the debug-exit port, or -1 */
 	uint64_t start_tsc, stop_tsc;	/* [L] */
+	uint64_t pause_tsc;		/* [L] host TSC when it was suspended */
+	uint64_t paused_cycles;		/* [L] TSC cycles suspended this run: the
+					 * guest's clocks lag the host's by this */
 	struct guest_mem mem;		/* [run] */
 	struct ept ept;			/* [run] */
 	struct iospace pio, mmio;	/* [run] device registries */
@@ -123,10 +113,34 @@ struct domain {
 
 extern struct domain *domains[MAX_DOMAINS];
 extern unsigned nr_domains;
+extern spinlock_t domains_lock;
+
+/* The guest's view of a host TSC value, and back: a suspended domain's
+ * clocks stand still, so they lag by the time spent suspended. */
+static inline uint64_t guest_tsc(const struct domain *d, uint64_t host_tsc)
+{
+	return host_tsc - d->paused_cycles;
+}
+
+static inline uint64_t host_tsc_of(const struct domain *d, uint64_t guest)
+{
+	return guest == UINT64_MAX ? guest : guest + d->paused_cycles;
+}
 
 /* ---- vmm/domain.c */
+/* By name, Id (while active) or UUID; NULL if none. Shell CPU only. */
 struct domain *domain_find(const char *name_or_id);
-int domain_define(const struct dom_config *cfg, const char *file, struct domain **out);
+/* Define (persistent) or add a transient domain. A definition with the
+ * name and UUID of a persistent domain replaces it (for its next start
+ * when it is active). -E_EXIST (a name or UUID clash), -E_BUSY, -E_NOMEM,
+ * with why set. */
+int domain_define(const struct dom_config *cfg, const char *file, bool persistent,
+		  struct domain **out, char *why, size_t whylen);
+/* Forget a persistent domain; an active one becomes transient. -E_INVAL:
+ * transient; -E_BUSY: starting or stopping. */
+int domain_undefine(struct domain *d);
+/* Free the transient domains that have stopped. Shell CPU, between commands. */
+void domain_reap(void);
 int domain_start(struct domain *d, char *why, size_t whylen);
 /* Ask the domain to stop; the last vCPU to leave its CPU tears it down.
  * 'reason' is "" for an operator's request. */
@@ -137,10 +151,16 @@ void domain_stop(struct domain *d, enum stop_cause cause, int64_t exit_status,
 int domain_shutdown(struct domain *d, bool reboot);
 /* Stop and wait until the domain's resources are gone (the shell's destroy). */
 int domain_destroy(struct domain *d);
-/* virsh's word for the domain's state. */
-const char *domain_state_name(struct domain *d);
-/* TSC cycles the domain's vCPUs have run (this run, or the last one). */
-uint64_t domain_cpu_tsc(struct domain *d);
+/* Stop scheduling the vCPUs and freeze the guest's clocks; resume undoes
+ * it. -E_INVAL when not active; repeating either is harmless. */
+int domain_suspend(struct domain *d);
+int domain_resume(struct domain *d);
+/* A consistent copy of the domain's state for the shell. */
+void domain_snapshot(struct domain *d, struct mgmt_dom *out);
+/* The running definition, or (inactive) the one the next start uses. */
+void domain_config(struct domain *d, bool inactive, struct dom_config *out);
+/* Per-vCPU state; -E_INVAL when not active. */
+int domain_vcpus(struct domain *d, struct mgmt_vcpu *out, unsigned max);
 /* VM exits by basic reason, this run's so far or the last run's. */
 void domain_exit_counts(struct domain *d, uint64_t counts[EXIT_REASON_COUNT]);
 /* A vCPU has left the CPU for good; tears down when it was the last. */
@@ -171,10 +191,13 @@ void __attribute__((noreturn)) sched_cpu_loop(void);
 void sched_flush_tlbs(void);
 extern volatile uint64_t tlb_generation;
 
-/* ---- vmm/boot.c, vmm/commands.c */
+/* ---- vmm/boot.c, vmm/mgmt.c */
 /* Define the configured domains, start the autostart ones, and make idle
  * CPUs run guests. */
 void vmm_init(void);
-void vmm_commands_init(void);
+/* Give the shell the domain commands. */
+void mgmt_init(void);
+/* A new UUID (version 4) for a definition without one. */
+void domain_new_uuid(uint8_t uuid[UUID_LEN]);
 
 #endif

@@ -20,6 +20,7 @@ Consoles, emulator logs and Bochs's files are kept under --keel-workdir
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -268,6 +269,9 @@ def pytest_unconfigure(config):
         machine.stop()
 
 
+CTRL_D = "\x04"
+
+
 class Shell:
     """A booted Keel with its console: cmd() runs a shell command and returns
     its output. When the boot failed, or the console stopped answering, the
@@ -317,6 +321,21 @@ class Shell:
 
     def wait_prompt(self, timeout=None):
         return self._guard("wait_prompt", timeout)
+
+    def paste(self, line, text, end=CTRL_D):
+        """Run a command that reads pasted text (define -): type the line,
+        wait for its invitation, send the text and then `end` (Ctrl-D, or
+        Ctrl-C to cancel). Returns what followed the pasted text."""
+        self.sendline(line)
+        self.expect(r"Ctrl-C cancels\)\:", None)
+        self._guard("send", text)
+        self._guard("send", end)
+        self.expect(re.escape(emu.PROMPT), None)
+        out = emu.clean(self.console.before)
+        last = text.rstrip("\n").rsplit("\n", 1)[-1]
+        if last and last in out:
+            out = out[out.rindex(last) + len(last):]
+        return out.strip("\n")
 
 
 def _new_machine(config, emulator, name, image=None):

@@ -22,8 +22,10 @@ NODEINFO_VALUE_COLUMN = 21
 MEM_KIB = 512 * 1024
 MIN_MEM_SHARE = 0.6
 VTX_FULL = "VT-x (EPT, VPID, unrestricted guest)"
-HELP_COMMANDS = ["help", "version", "nodeinfo", "list", "dmesg", "host-reboot", "shutdown",
-                 "reboot", "domid", "domuuid", "domname", "domstate", "domstats", "dumpxml"]
+HELP_COMMANDS = ["help", "version", "nodeinfo", "dmesg", "host-reboot", "quit", "exit",
+                 "list", "define", "create", "undefine", "start", "shutdown", "reboot",
+                 "destroy", "suspend", "resume", "autostart", "dumpxml", "console", "dominfo",
+                 "domid", "domuuid", "domname", "domstate", "vcpuinfo", "domstats"]
 
 
 def read_version():

@@ -1,8 +1,10 @@
 /*
  * Unit tests for the shell core (kernel/shell.c): the tokenizer, option
  * parsing against declarations with virsh's error wording, help output, the
- * output helpers, table validation and the editor-to-dispatcher glue. The
- * commands are fakes that record what they were called with.
+ * output helpers, table validation, the editor-to-dispatcher glue and Tab
+ * completion (kernel/complete.c). The commands are fakes that record what
+ * they were called with; a fake completion callback offers domain and file
+ * names.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -121,6 +123,12 @@ static int fake_failmsg(struct shell *s, const struct shell_args *a)
 	return -E_NOENT;
 }
 
+static int fake_define(struct shell *s, const struct shell_args *a)
+{
+	rec.calls++;
+	return 0;
+}
+
 static int fake_quit(struct shell *s, const struct shell_args *a)
 {
 	rec.calls++;
@@ -151,14 +159,16 @@ static const struct shell_opt list_opts[] = {
 static const struct shell_opt dominfo_opts[] = {
 	{ .name = "domain", .type = SHELL_OPT_STRING,
 	  .flags = SHELL_OPT_REQUIRED | SHELL_OPT_POSITIONAL,
-	  .help = "domain name, id or uuid" },
+	  .help = "domain name, id or uuid",
+	  .complete = SHELL_COMPLETE_DOMAIN },
 	{ .name = NULL },
 };
 
 static const struct shell_opt vcpupin_opts[] = {
 	{ .name = "domain", .type = SHELL_OPT_STRING,
 	  .flags = SHELL_OPT_REQUIRED | SHELL_OPT_POSITIONAL,
-	  .help = "domain name, id or uuid" },
+	  .help = "domain name, id or uuid",
+	  .complete = SHELL_COMPLETE_DOMAIN },
 	{ .name = "vcpu", .type = SHELL_OPT_U64,
 	  .flags = SHELL_OPT_POSITIONAL, .help = "vcpu number" },
 	{ .name = "cpulist", .type = SHELL_OPT_STRING,
@@ -169,12 +179,20 @@ static const struct shell_opt vcpupin_opts[] = {
 static const struct shell_opt setmem_opts[] = {
 	{ .name = "domain", .type = SHELL_OPT_STRING,
 	  .flags = SHELL_OPT_REQUIRED | SHELL_OPT_POSITIONAL,
-	  .help = "domain name, id or uuid" },
+	  .help = "domain name, id or uuid",
+	  .complete = SHELL_COMPLETE_DOMAIN },
 	{ .name = "size", .type = SHELL_OPT_U64, .flags = SHELL_OPT_REQUIRED,
 	  .help = "new memory size in KiB" },
 	{ .name = "live", .type = SHELL_OPT_BOOL,
 	  .help = "affect running domain" },
 	{ .name = NULL },
+};
+
+static const struct shell_opt define_opts[] = {
+	{ "file", SHELL_OPT_STRING, SHELL_OPT_REQUIRED | SHELL_OPT_POSITIONAL,
+	  "XML file", SHELL_COMPLETE_FILE },
+	{ "validate", SHELL_OPT_BOOL, 0, "validate the XML", SHELL_COMPLETE_NONE },
+	{ NULL, 0, 0, NULL, SHELL_COMPLETE_NONE },
 };
 
 #define CMD_LIST { .name = "list", .group = &grp_monitor, \
@@ -202,7 +220,41 @@ static const struct shell_cmd cmds[] = {
 	  .fn = fake_fail },
 	{ .name = "failmsg", .group = &grp_domain, .summary = "fails loudly",
 	  .fn = fake_failmsg },
+	{ .name = "define", .group = &grp_domain, .summary = "define a domain",
+	  .opts = define_opts, .fn = fake_define },
 };
+
+/* What the fake completion callback offers, and what it was asked. */
+static const char *const domain_names[] = {
+	"web1", "web2", "db", "my vm", "it's", NULL,
+};
+static const char *const *domains;
+static struct {
+	int calls;
+	enum shell_complete kind;
+} asked;
+
+static void fake_complete(void *ctx, enum shell_complete kind,
+			  shell_complete_add_fn add, void *add_ctx)
+{
+	static const char *const files[] = {
+		"/boot/vmlinuz", "/boot/initrd.img", NULL,
+	};
+	const char *const *names = kind == SHELL_COMPLETE_DOMAIN ? domains : files;
+	char huge[LINEEDIT_MAX + 50];
+
+	assert_ptr_equal(ctx, &ctx_token);
+	assert_true(kind == SHELL_COMPLETE_DOMAIN || kind == SHELL_COMPLETE_FILE);
+	asked.calls++;
+	asked.kind = kind;
+	for (; *names; names++)
+		add(add_ctx, *names);
+	/* too long for any line: left out */
+	memset(huge, 'x', sizeof(huge) - 1);
+	huge[0] = '/';
+	huge[sizeof(huge) - 1] = '\0';
+	add(add_ctx, huge);
+}
 
 static int setup(void **state)
 {
@@ -212,9 +264,12 @@ static int setup(void **state)
 		.out = cap_out,
 		.out_ctx = &cap,
 		.ctx = &ctx_token,
+		.complete = fake_complete,
 	};
 
 	memset(&rec, 0, sizeof(rec));
+	memset(&asked, 0, sizeof(asked));
+	domains = domain_names;
 	assert_int_equal(shell_init(&sh, &cfg), 0);
 	cap_reset();
 	return 0;
@@ -746,6 +801,307 @@ static void test_session_eof(void **state)
 	assert_int_equal(shell_feed(&sh, 0x04), SHELL_ENDED);
 }
 
+/* ---------------------------------------------------------------- completion */
+
+/* Type `typed` on a fresh line, then press Tab with an empty capture. */
+static void tab_after(const char *typed)
+{
+	shell_start(&sh);
+	feed(typed);
+	cap_reset();
+	feed("\t");
+}
+
+/* Tab on `typed` lists `list` under the line, then draws the unchanged
+ * line again. */
+static void expect_listing(const char *typed, const char *list)
+{
+	char want[1024];
+
+	tab_after(typed);
+	snprintf(want, sizeof(want), "\r\n%s\r\n" SHELL_PROMPT "%s", list,
+		 typed);
+	assert_string_equal(cap.buf, want);
+	assert_string_equal(sh.ed.buf, typed);
+}
+
+/* Tab on `typed` makes the line `line`, cursor at its end, echoing only
+ * what was added. */
+static void expect_completion(const char *typed, const char *line)
+{
+	tab_after(typed);
+	assert_string_equal(sh.ed.buf, line);
+	assert_string_equal(cap.buf, line + strlen(typed));
+	assert_int_equal(sh.ed.cursor, strlen(line));
+}
+
+/* Tab on `typed` rings the bell and changes nothing. */
+static void expect_bell(const char *typed)
+{
+	tab_after(typed);
+	assert_string_equal(cap.buf, "\a");
+	assert_string_equal(sh.ed.buf, typed);
+}
+
+static void test_complete_command_unique(void **state)
+{
+	expect_completion("dom", "dominfo ");
+	expect_completion("q", "quit ");
+	expect_completion("he", "help ");
+	expect_completion("  vc", "  vcpupin ");
+	expect_completion("list", "list ");
+	assert_int_equal(asked.calls, 0);
+}
+
+static void test_complete_common_prefix(void **state)
+{
+	expect_completion("fa", "fail");
+	expect_completion("s", "setmem ");
+	/* the prefix adds nothing: listed at once */
+	expect_listing("d", "dominfo  define");
+}
+
+#define ALL_COMMANDS \
+	"list  dominfo  quit  vcpupin  setmem  fail  failmsg  define  help"
+
+static void test_complete_lists_candidates(void **state)
+{
+	expect_listing("fail", "fail  failmsg");
+	expect_listing("", ALL_COMMANDS);
+	/* Tab again lists again, and the line stays as it was */
+	cap_reset();
+	feed("\t");
+	assert_string_equal(cap.buf, "\r\n" ALL_COMMANDS "\r\n" SHELL_PROMPT);
+	feed("q\t");
+	assert_string_equal(sh.ed.buf, "quit ");
+}
+
+static void test_complete_list_wraps(void **state)
+{
+	assert_int_equal(lineedit_set_width(&sh.ed, 20), 0);
+	expect_listing("",
+		"list  dominfo  quit\r\n"
+		"vcpupin  setmem\r\n"
+		"fail  failmsg\r\n"
+		"define  help");
+}
+
+static void test_complete_option_names(void **state)
+{
+	expect_listing("list --", "--all  --inactive  --name");
+	expect_completion("list ", "list --");
+	expect_listing("list --all --", "--inactive  --name");
+	expect_completion("list --all --i", "list --all --inactive ");
+	expect_completion("list --all --inactive ",
+			  "list --all --inactive --name ");
+	expect_completion("list --name x --a", "list --name x --all ");
+	expect_completion("list -", "list --");
+	/* options given, by name or filled by data, are not offered again */
+	expect_bell("list --all --inactive --name x ");
+	expect_listing("setmem db --", "--size  --live");
+	expect_completion("setmem db --l", "setmem db --live ");
+	expect_completion("setmem --live --size 4 --d",
+			  "setmem --live --size 4 --domain ");
+	expect_completion("vcpupin 'my vm' ", "vcpupin 'my vm' --");
+	expect_listing("vcpupin 'my vm' --", "--vcpu  --cpulist");
+	expect_completion("vcpupin web1 2 ", "vcpupin web1 2 --cpulist ");
+	expect_completion("define /f --v", "define /f --validate ");
+	assert_int_equal(asked.calls, 0);
+}
+
+static void test_complete_positional_value(void **state)
+{
+	expect_listing("dominfo ", "web1  web2  db");
+	assert_int_equal(asked.kind, SHELL_COMPLETE_DOMAIN);
+	expect_completion("dominfo w", "dominfo web");
+	expect_completion("dominfo web2", "dominfo web2 ");
+	expect_completion("dominfo d", "dominfo db ");
+	expect_completion("setmem --size 4 --live d",
+			  "setmem --size 4 --live db ");
+	/* a value given by name is not filled by data */
+	expect_completion("vcpupin --domain db 1 ",
+			  "vcpupin --domain db 1 --cpulist ");
+	/* after "--" a word is data even if it starts with '-' */
+	expect_completion("dominfo -- d", "dominfo -- db ");
+	expect_bell("dominfo -- -");
+	expect_completion("define ", "define /boot/");
+	assert_int_equal(asked.kind, SHELL_COMPLETE_FILE);
+	expect_listing("define /boot/", "/boot/vmlinuz  /boot/initrd.img");
+	expect_completion("define /boot/v", "define /boot/vmlinuz ");
+}
+
+static void test_complete_named_value(void **state)
+{
+	expect_listing("dominfo --domain ", "web1  web2  db");
+	expect_completion("dominfo --domain d", "dominfo --domain db ");
+	expect_completion("dominfo --domain=w", "dominfo --domain=web");
+	expect_listing("dominfo --domain=", "web1  web2  db");
+	expect_completion("vcpupin --vcpu 1 --domain d",
+			  "vcpupin --vcpu 1 --domain db ");
+	/* a value may look like an option, as in the parser: no "--" */
+	expect_bell("vcpupin --cpulist -");
+	/* options without a completion kind offer nothing */
+	expect_bell("list --name ");
+	expect_bell("setmem --size=");
+	expect_bell("list --all=");
+	expect_bell("vcpupin db --vcpu ");
+}
+
+static void test_complete_help_argument(void **state)
+{
+	expect_completion("help vc", "help vcpupin ");
+	expect_completion("help mon", "help monitor ");
+	expect_completion("help sh", "help shell ");
+	expect_completion("help --command q", "help --command quit ");
+	expect_listing("help dom", "dominfo  domain");
+	expect_bell("help list ");
+	assert_int_equal(asked.calls, 0);
+}
+
+static void test_complete_no_match(void **state)
+{
+	expect_bell("zz");
+	expect_bell("nosuch ");
+	expect_bell("dominfo x");
+	expect_bell("dominfo db ");
+	expect_bell("fail ");
+	/* candidates needing quotes, and one too long for a line, are left
+	 * out */
+	expect_bell("dominfo m");
+	expect_bell("dominfo i");
+	expect_bell("define /x");
+	/* quoted or escaped words, comments */
+	expect_bell("dominfo 'w");
+	expect_bell("dominfo \"w\"");
+	expect_bell("dominfo my\\ w");
+	expect_bell("dominfo w\\");
+	expect_bell("# d");
+	expect_bell("list # ");
+}
+
+static void test_complete_without_callback(void **state)
+{
+	struct shell_config cfg = {
+		.cmds = cmds,
+		.ncmds = sizeof(cmds) / sizeof(cmds[0]),
+		.out = cap_out,
+		.out_ctx = &cap,
+	};
+
+	assert_int_equal(shell_init(&sh, &cfg), 0);
+	expect_bell("dominfo ");
+	expect_bell("define /b");
+	expect_completion("help dominfo", "help dominfo ");
+}
+
+static void test_complete_duplicates(void **state)
+{
+	static const char *const twice[] = { "db", "db", NULL };
+
+	domains = twice;
+	expect_completion("dominfo ", "dominfo db ");
+}
+
+/* `n` blanks followed by `word`, in `line` (LINEEDIT_MAX + 1 bytes). */
+static const char *padded(char *line, size_t n, const char *word)
+{
+	memset(line, ' ', n);
+	snprintf(line + n, LINEEDIT_MAX + 1 - n, "%s", word);
+	assert_int_equal(strlen(line), n + strlen(word));
+	return line;
+}
+
+static void test_complete_full_line(void **state)
+{
+	char typed[LINEEDIT_MAX + 1], line[LINEEDIT_MAX + 1];
+
+	/* "dominfo " needs 5 more bytes, "fail" 2: only 1 and 0 are left */
+	expect_bell(padded(typed, LINEEDIT_MAX - 4, "dom"));
+	assert_int_equal(sh.ed.len, LINEEDIT_MAX - 1);
+	expect_bell(padded(typed, LINEEDIT_MAX - 2, "fa"));
+	assert_int_equal(sh.ed.len, LINEEDIT_MAX);
+	expect_bell(padded(typed, LINEEDIT_MAX - 16, "define /boot/v"));
+	/* exactly enough room */
+	expect_completion(padded(typed, LINEEDIT_MAX - 8, "dom"),
+			  padded(line, LINEEDIT_MAX - 8, "dominfo "));
+	assert_int_equal(sh.ed.len, LINEEDIT_MAX);
+	/* a listing needs no room */
+	tab_after(padded(typed, LINEEDIT_MAX - 4, "fail"));
+	assert_non_null(strstr(cap.buf, "\r\nfail  failmsg\r\n" SHELL_PROMPT));
+	assert_int_equal(sh.ed.len, LINEEDIT_MAX);
+	/* a full line ending in a blank: no word can start */
+	expect_bell(padded(typed, LINEEDIT_MAX, ""));
+	assert_int_equal(sh.ed.len, LINEEDIT_MAX);
+}
+
+static void test_complete_mid_line(void **state)
+{
+	/* complete "do" before " web1": no second blank */
+	shell_start(&sh);
+	feed("do web1\x01\x06\x06");
+	cap_reset();
+	feed("\t");
+	assert_string_equal(sh.ed.buf, "dominfo web1");
+	assert_int_equal(sh.ed.cursor, 7);
+	assert_string_equal(cap.buf, "minfo web1\x1b[5D");
+
+	/* the part of a word before the cursor is completed */
+	shell_start(&sh);
+	feed("domxx\x02\x02\t");
+	assert_string_equal(sh.ed.buf, "dominfo xx");
+	assert_int_equal(sh.ed.cursor, 8);
+
+	/* words after the cursor are not looked at; the cursor goes back
+	 * where it was after a listing */
+	shell_start(&sh);
+	feed("list -- --all\x01\x06\x06\x06\x06\x06\x06\x06");
+	cap_reset();
+	feed("\t");
+	assert_string_equal(cap.buf,
+		"\r\n--all  --inactive  --name\r\n" SHELL_PROMPT "list -- --all"
+		"\x1b[6D");
+	assert_int_equal(sh.ed.cursor, 7);
+}
+
+/* A listing starts below all rows of a wrapped line. */
+static void test_complete_mid_wrapped_line(void **state)
+{
+	/* the cursor is on the first row, the line ends on the second */
+	static const char want[] =
+		"\x1b[1B\r\n--all  --inactive\r\n--name\r\n" SHELL_PROMPT
+		"list --              --\x1b[A\x1b[4C";
+
+	assert_int_equal(lineedit_set_width(&sh.ed, 20), 0);
+	shell_start(&sh);
+	feed("list --              --\x01\x06\x06\x06\x06\x06\x06\x06");
+	cap_reset();
+	feed("\t");
+	assert_string_equal(cap.buf, want);
+	assert_string_equal(sh.ed.buf, "list --              --");
+	assert_int_equal(sh.ed.cursor, 7);
+}
+
+/* Random typing with Tab, cursor moves and quotes: the line stays
+ * within bounds and consistent. */
+static void test_complete_fuzz(void **state)
+{
+	static const char keys[] = "dfhlsvw -='\"\\#/\t\t\t\x01\x02\x06\x17";
+	uint32_t rng = 7;
+
+	shell_start(&sh);
+	for (int iter = 0; iter < 200000; iter++) {
+		rng = rng * 1103515245u + 12345u;
+		if ((rng >> 16) % 300 == 0)
+			feed("\x15");		/* Ctrl-U: start over */
+		rng = rng * 1103515245u + 12345u;
+		shell_feed(&sh, (uint8_t)keys[(rng >> 16) % (sizeof(keys) - 1)]);
+		assert_true(sh.ed.len <= LINEEDIT_MAX);
+		assert_int_equal(strlen(sh.ed.buf), sh.ed.len);
+		assert_true(sh.ed.cursor <= sh.ed.len);
+		cap_reset();
+	}
+}
+
 /* ---------------------------------------------------------------- tables */
 
 static int init_with(const struct shell_cmd *table, size_t n)
@@ -894,6 +1250,21 @@ int main(void)
 		T(test_session),
 		T(test_session_quit),
 		T(test_session_eof),
+		T(test_complete_command_unique),
+		T(test_complete_common_prefix),
+		T(test_complete_lists_candidates),
+		T(test_complete_list_wraps),
+		T(test_complete_option_names),
+		T(test_complete_positional_value),
+		T(test_complete_named_value),
+		T(test_complete_help_argument),
+		T(test_complete_no_match),
+		T(test_complete_without_callback),
+		T(test_complete_duplicates),
+		T(test_complete_full_line),
+		T(test_complete_mid_line),
+		T(test_complete_mid_wrapped_line),
+		T(test_complete_fuzz),
 		T(test_init_rejects_bad_options),
 		T(test_init_rejects_bad_commands),
 		T(test_init_empty_table),
