@@ -25,7 +25,7 @@
 #define LCR_DLAB	0x80
 #define FCR_ENABLE	0x01
 #define FCR_CLEAR	0x06	/* clear both FIFOs */
-#define FCR_TRIG_14	0xc0
+#define FCR_TRIG_1	0x00	/* interrupt at the first byte */
 #define MCR_DTR_RTS_OUT2 0x0b
 #define LSR_DR		0x01	/* data ready */
 #define IER_RX_AVAIL	0x01	/* interrupt when received data is available */
@@ -82,7 +82,10 @@ void uart_init(uint16_t port, uint32_t baud)
 	outb(port + UART_DLL, div & 0xff);
 	outb(port + UART_DLM, div >> 8);
 	outb(port + UART_LCR, LCR_8N1);
-	outb(port + UART_FCR, FCR_ENABLE | FCR_CLEAR | FCR_TRIG_14);
+	/* The receive interrupt comes at the first byte, not the 14th: the
+	 * FIFO then has 15 character times (1.3 ms) of room while a CPU has
+	 * interrupts off, for example in a long exit handler. */
+	outb(port + UART_FCR, FCR_ENABLE | FCR_CLEAR | FCR_TRIG_1);
 	outb(port + UART_MCR, MCR_DTR_RTS_OUT2);
 }
 

@@ -42,6 +42,16 @@ int kstrtou64(const char *s, uint64_t *out);
 /* 0-15 for a hexadecimal digit (either case), else -1. */
 int hex_digit_value(char c);
 
+/* Clear memory holding secrets; the volatile stores are never dropped as
+ * dead, unlike a memset before the buffer goes out of scope. */
+static inline void memzero_explicit(void *p, size_t n)
+{
+	volatile uint8_t *v = p;
+
+	while (n--)
+		*v++ = 0;
+}
+
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 #define ALIGN_UP(x, a) (((x) + ((a) - 1)) & ~((__typeof__(x))(a) - 1))
 #define ALIGN_DOWN(x, a) ((x) & ~((__typeof__(x))(a) - 1))

@@ -29,15 +29,6 @@
 #define UTF8_LEAD	0xc0
 #define UTF8_MAX	4
 
-/* Clear memory in a way the compiler may not drop as a dead store. */
-static void wipe(void *p, size_t n)
-{
-	volatile uint8_t *v = p;
-
-	while (n--)
-		*v++ = 0;
-}
-
 static bool is_cont(uint8_t b)
 {
 	return (b & UTF8_CONT_MASK) == UTF8_CONT;
@@ -50,7 +41,7 @@ static bool is_lead(uint8_t b)
 
 void login_wipe(struct login *l)
 {
-	wipe(l->buf, sizeof(l->buf));
+	memzero_explicit(l->buf, sizeof(l->buf));
 	l->len = 0;
 	l->dropped = 0;
 }
@@ -101,7 +92,7 @@ static void backspace(struct login *l)
 		return;
 	n = last_char_len(l);
 	l->len -= n;
-	wipe(l->buf + l->len, n);
+	memzero_explicit(l->buf + l->len, n);
 }
 
 /* Is the last stored character a UTF-8 lead byte still waiting for its

@@ -109,15 +109,6 @@ static const struct shacrypt_alg ALGS[] = {
 
 /* ---------------------------------------------------------------- helpers */
 
-/* Clear memory in a way the compiler may not drop as a dead store. */
-static void wipe(void *p, size_t n)
-{
-	volatile uint8_t *v = p;
-
-	while (n--)
-		*v++ = 0;
-}
-
 static int b64_value(char c)
 {
 	const char *p = c ? strchr(B64, c) : NULL;
@@ -293,7 +284,7 @@ static void digest_a(const struct setting *st, union hash_ctx *ctx,
 			alg->update(ctx, pw, len);
 	}
 	alg->final(ctx, a);
-	wipe(b, sizeof(b));
+	memzero_explicit(b, sizeof(b));
 }
 
 /* Steps 13-20: DP from the password repeated, DS from the salt repeated
@@ -344,9 +335,9 @@ static void shacrypt(const struct setting *st, const char *pw, size_t len,
 			update_repeated(alg, &ctx, dp, len);
 		alg->final(&ctx, c);
 	}
-	wipe(dp, sizeof(dp));
-	wipe(ds, sizeof(ds));
-	wipe(&ctx, sizeof(ctx));
+	memzero_explicit(dp, sizeof(dp));
+	memzero_explicit(ds, sizeof(ds));
+	memzero_explicit(&ctx, sizeof(ctx));
 }
 
 /* Step 22: the digest as base-64 text, NUL-terminated. */
@@ -396,8 +387,8 @@ bool passwd_verify(const char *hash, const char *password, size_t len)
 	shacrypt(&st, password, len, c);
 	encode(st.alg, c, text);
 	ok = equal_ct(text, st.hash, st.alg->encoded_len);
-	wipe(c, sizeof(c));
-	wipe(text, sizeof(text));
+	memzero_explicit(c, sizeof(c));
+	memzero_explicit(text, sizeof(text));
 	return ok;
 }
 
@@ -421,11 +412,11 @@ int passwd_crypt(const char *setting, const char *password, size_t len,
 	encode(st.alg, c, text);
 	n = ksnprintf(out, size, "$%c$%s%.*s$%s", st.alg->id, rounds,
 		      (int)st.salt_len, st.salt, text);
-	wipe(c, sizeof(c));
-	wipe(text, sizeof(text));
+	memzero_explicit(c, sizeof(c));
+	memzero_explicit(text, sizeof(text));
 	if ((size_t)n >= size) {
 		if (size)
-			wipe(out, size);
+			memzero_explicit(out, size);
 		return -E_RANGE;
 	}
 	return 0;

@@ -53,15 +53,6 @@ static void store_be32(uint8_t *p, uint32_t v)
 	p[3] = (uint8_t)v;
 }
 
-/* Clear memory in a way the compiler may not drop as a dead store. */
-static void wipe(void *p, size_t n)
-{
-	volatile uint8_t *v = p;
-
-	while (n--)
-		*v++ = 0;
-}
-
 /* Section 6.2.2: fold one 64-byte block into the state. */
 static void compress(uint32_t state[8], const uint8_t *block)
 {
@@ -101,7 +92,7 @@ static void compress(uint32_t state[8], const uint8_t *block)
 	state[5] += f;
 	state[6] += g;
 	state[7] += h;
-	wipe(w, sizeof(w));
+	memzero_explicit(w, sizeof(w));
 }
 
 void sha256_init(struct sha256_ctx *ctx)
@@ -157,7 +148,7 @@ void sha256_final(struct sha256_ctx *ctx, uint8_t out[SHA256_DIGEST_SIZE])
 	compress(ctx->state, ctx->block);
 	for (i = 0; i < 8; i++)
 		store_be32(out + 4 * i, ctx->state[i]);
-	wipe(ctx, sizeof(*ctx));
+	memzero_explicit(ctx, sizeof(*ctx));
 }
 
 void sha256(const void *data, size_t len, uint8_t out[SHA256_DIGEST_SIZE])

@@ -72,15 +72,6 @@ static void store_be64(uint8_t *p, uint64_t v)
 	}
 }
 
-/* Clear memory in a way the compiler may not drop as a dead store. */
-static void wipe(void *p, size_t n)
-{
-	volatile uint8_t *v = p;
-
-	while (n--)
-		*v++ = 0;
-}
-
 /* Section 6.4.2: fold one 128-byte block into the state. */
 static void compress(uint64_t state[8], const uint8_t *block)
 {
@@ -120,7 +111,7 @@ static void compress(uint64_t state[8], const uint8_t *block)
 	state[5] += f;
 	state[6] += g;
 	state[7] += h;
-	wipe(w, sizeof(w));
+	memzero_explicit(w, sizeof(w));
 }
 
 void sha512_init(struct sha512_ctx *ctx)
@@ -174,7 +165,7 @@ void sha512_final(struct sha512_ctx *ctx, uint8_t out[SHA512_DIGEST_SIZE])
 	compress(ctx->state, ctx->block);
 	for (i = 0; i < 8; i++)
 		store_be64(out + 8 * i, ctx->state[i]);
-	wipe(ctx, sizeof(*ctx));
+	memzero_explicit(ctx, sizeof(*ctx));
 }
 
 void sha512(const void *data, size_t len, uint8_t out[SHA512_DIGEST_SIZE])

@@ -32,6 +32,7 @@
 #define BIOS_AREA		0xe0000ULL	/* ACPI tables, as in a PC's BIOS area */
 #define EXTENDED_RAM		0x100000ULL
 #define DESTROY_WAIT_NS		5000000000ULL
+#define SETTLE_WAIT_NS		60000000000ULL	/* a start zeroes all guest RAM */
 
 struct domain *domains[MAX_DOMAINS];
 unsigned nr_domains;
@@ -768,6 +769,16 @@ static bool wait_for_vcpus(struct domain *d, bool stopped)
 			return done;
 		sched_idle_once();
 	}
+}
+
+/* Let a start or stop under way (an on_*=restart on another CPU) finish
+ * before an operator's request looks at the state. */
+void domain_settle(struct domain *d)
+{
+	uint64_t deadline = time_since_boot_ns() + SETTLE_WAIT_NS;
+
+	while ((d->starting || d->stopping) && time_since_boot_ns() < deadline)
+		sched_idle_once();
 }
 
 int domain_destroy(struct domain *d)

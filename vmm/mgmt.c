@@ -71,6 +71,9 @@ static int op_define(void *ctx, const char *xml, size_t len, bool start, struct 
 	}
 	if (!cfg.uuid_set)
 		domain_new_uuid(cfg.uuid);
+	d = domain_find(cfg.name);
+	if (d)
+		domain_settle(d);	/* a redefinition waits for a restart */
 	rc = domain_define(&cfg, start ? "(created)" : "(defined)", !start, &d, why, whylen);
 	if (rc)
 		return rc;
@@ -87,9 +90,15 @@ static int op_define(void *ctx, const char *xml, size_t len, bool start, struct 
 	if (!d) \
 		return -E_NOENT
 
+/* The same, for requests that change the domain: first let a start or stop
+ * under way finish (on_reboot=restart on another CPU, say). */
+#define SETTLED_DOMAIN(d, uuid) \
+	WITH_DOMAIN(d, uuid); \
+	domain_settle(d)
+
 static int op_undefine(void *ctx, const uint8_t *uuid)
 {
-	WITH_DOMAIN(d, uuid);
+	SETTLED_DOMAIN(d, uuid);
 	int err = domain_undefine(d);
 
 	if (!err)
@@ -99,37 +108,37 @@ static int op_undefine(void *ctx, const uint8_t *uuid)
 
 static int op_start(void *ctx, const uint8_t *uuid, char *why, size_t whylen)
 {
-	WITH_DOMAIN(d, uuid);
+	SETTLED_DOMAIN(d, uuid);
 	return domain_start(d, why, whylen);
 }
 
 static int op_destroy(void *ctx, const uint8_t *uuid)
 {
-	WITH_DOMAIN(d, uuid);
+	SETTLED_DOMAIN(d, uuid);
 	return domain_destroy(d);
 }
 
 static int op_shutdown(void *ctx, const uint8_t *uuid, bool reboot)
 {
-	WITH_DOMAIN(d, uuid);
+	SETTLED_DOMAIN(d, uuid);
 	return domain_shutdown(d, reboot);
 }
 
 static int op_suspend(void *ctx, const uint8_t *uuid)
 {
-	WITH_DOMAIN(d, uuid);
+	SETTLED_DOMAIN(d, uuid);
 	return domain_suspend(d);
 }
 
 static int op_resume(void *ctx, const uint8_t *uuid)
 {
-	WITH_DOMAIN(d, uuid);
+	SETTLED_DOMAIN(d, uuid);
 	return domain_resume(d);
 }
 
 static int op_set_autostart(void *ctx, const uint8_t *uuid, bool on)
 {
-	WITH_DOMAIN(d, uuid);
+	SETTLED_DOMAIN(d, uuid);
 	if (!d->persistent)
 		return -E_INVAL;
 	d->autostart = on;

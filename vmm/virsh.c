@@ -686,8 +686,6 @@ static int cmd_console(struct shell *sh, const struct shell_args *a)
 /* ------------------------------------------------------------- the table */
 
 const struct shell_cmd virsh_commands[] = {
-	{ "list", &grp_monitor, "list domains",
-	  "Returns list of domains: by default the active ones.", list_opts, cmd_list },
 	{ "define", &grp_domain, "define (but don't start) a domain from an XML file",
 	  "Define a persistent domain from a file in the boot medium's configuration "
 	  "directory, or from XML pasted on the console with FILE '-' (end with Ctrl-D). "
@@ -727,6 +725,8 @@ const struct shell_cmd virsh_commands[] = {
 	  "Shows the domain's serial output so far, then passes keystrokes to it until "
 	  "Ctrl+]. For a domain that is not running, prints the output of its last run.",
 	  domain_opt, cmd_console },
+	{ "list", &grp_monitor, "list domains",
+	  "Returns list of domains: by default the active ones.", list_opts, cmd_list },
 	{ "dominfo", &grp_monitor, "domain information",
 	  "Returns basic information about the domain, with its exit status and the "
 	  "reason it stopped when it is not running.", domain_opt, cmd_dominfo },

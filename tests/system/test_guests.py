@@ -6,6 +6,7 @@ the counters must all keep making progress. The demo configuration
 (config/demo) is checked on the `bochs` machine."""
 
 import os
+import random
 import re
 import subprocess
 import time
@@ -179,6 +180,67 @@ class TestGuests:
         assert "Domain 'hello' started" in out.splitlines(), out
         info = wait_stopped(bochs_guests, "hello")
         assert info["Exit status"] == "1", info
+
+    def test_lifecycle_commands_in_any_order(self, bochs_guests):
+        """Runs after the counters were destroyed: a fixed random sequence of
+        lifecycle commands on c1 gets the answer a model of the states
+        predicts, and afterwards list --all and dominfo still agree."""
+        shell, rng, state = bochs_guests, random.Random(5), "shut off"
+        dump = shell.cmd("dumpxml c1")
+        for step in range(LIFECYCLE_STEPS):
+            verb = rng.choice(sorted(LIFECYCLE))
+            if verb == "define":
+                assert shell.paste("define -", dump + "\n") == "Domain 'c1' defined from -"
+            else:
+                want, state = lifecycle_answer(verb, state)
+                out = shell.cmd("%s c1" % verb)
+                assert out.splitlines()[-len(want.splitlines()):] == want.splitlines(), \
+                    (step, verb, out)
+            listed = re.search(r"^ +(?:\d+|-) +c1 +(.+?) *$", shell.cmd("list --all"), re.M)
+            shown = dominfo(shell, "c1")["State"]
+            assert listed and (listed.group(1) == shown or
+                               {listed.group(1), shown} <= {"running", "idle"}), (step, verb, shown)
+            assert re.fullmatch(state, shown), (step, verb, state, shown)
+        assert shell.cmd("dumpxml c1") == dump
+        # A paused counter stops counting; resumed, it counts on.
+        if state == "shut off":
+            shell.cmd("start c1")
+        shell.cmd("resume c1")
+        assert last_count(shell, "c1") > 0
+        assert shell.cmd("suspend c1") == "Domain 'c1' suspended"
+        frozen = last_count(shell, "c1")
+        time.sleep(2)
+        assert last_count(shell, "c1") == frozen
+        assert shell.cmd("resume c1") == "Domain 'c1' resumed"
+        deadline = time.time() + 120
+        while last_count(shell, "c1") == frozen:
+            assert time.time() < deadline, "c1 does not count after resume"
+        shell.cmd("destroy c1")
+
+
+LIFECYCLE_STEPS = 40
+LIFECYCLE = {"start", "destroy", "suspend", "resume", "shutdown", "reboot", "define"}
+NOT_RUNNING = ("error: Failed to %s domain 'c1'\n"
+               "error: Requested operation is not valid: domain is not running")
+RUNNING = "running|idle"
+
+
+def lifecycle_answer(verb, state):
+    """What the shell answers to `verb c1` in `state`, and the state after
+    it (the counter ignores the power button)."""
+    off, paused = state == "shut off", state == "paused"
+    if verb == "start":
+        return ("error: Domain 'c1' is already active", state) if not off else \
+            ("Domain 'c1' started", RUNNING)
+    if off or (paused and verb in ("shutdown", "reboot")):
+        return NOT_RUNNING % verb, state
+    return {
+        "destroy": ("Domain 'c1' destroyed", "shut off"),
+        "suspend": ("Domain 'c1' suspended", "paused"),
+        "resume": ("Domain 'c1' resumed", RUNNING),
+        "shutdown": ("Domain 'c1' is being shutdown", state),
+        "reboot": ("Domain 'c1' is being rebooted", state),
+    }[verb]
 
 
 @pytest.mark.emu("bochs")
