@@ -3,6 +3,7 @@
  * each 64-byte block is folded into eight 32-bit words of state by the
  * compression function of section 6.2.2. Words are big-endian.
  */
+#include "kernel/mdhash.h"
 #include "kernel/sha256.h"
 
 /* Section 4.2.2: the first 32 bits of the fractional parts of the cube
@@ -95,6 +96,16 @@ static void compress(uint32_t state[8], const uint8_t *block)
 	memzero_explicit(w, sizeof(w));
 }
 
+static void compress_block(void *state, const uint8_t *block)
+{
+	compress(state, block);
+}
+
+static struct md_ctx md_of(struct sha256_ctx *ctx)
+{
+	return (struct md_ctx){ ctx->state, ctx->block, SHA256_BLOCK_SIZE, &ctx->length, compress_block };
+}
+
 void sha256_init(struct sha256_ctx *ctx)
 {
 	memcpy(ctx->state, H0, sizeof(H0));
@@ -104,45 +115,20 @@ void sha256_init(struct sha256_ctx *ctx)
 
 void sha256_update(struct sha256_ctx *ctx, const void *data, size_t len)
 {
-	const uint8_t *p = data;
-	size_t fill = ctx->length % SHA256_BLOCK_SIZE;
+	struct md_ctx c = md_of(ctx);
 
-	if (len == 0)
-		return;
-	ctx->length += len;
-	if (fill) {
-		size_t n = MIN(len, SHA256_BLOCK_SIZE - fill);
-
-		memcpy(ctx->block + fill, p, n);
-		p += n;
-		len -= n;
-		if (fill + n < SHA256_BLOCK_SIZE)
-			return;
-		compress(ctx->state, ctx->block);
-	}
-	for (; len >= SHA256_BLOCK_SIZE; len -= SHA256_BLOCK_SIZE) {
-		compress(ctx->state, p);
-		p += SHA256_BLOCK_SIZE;
-	}
-	if (len)
-		memcpy(ctx->block, p, len);
+	md_update(&c, data, len);
 }
 
 /* Section 5.1.1: a 1 bit, zeros, then the message length in bits, so that
  * the padded message is a whole number of blocks. */
 void sha256_final(struct sha256_ctx *ctx, uint8_t out[SHA256_DIGEST_SIZE])
 {
-	size_t fill = ctx->length % SHA256_BLOCK_SIZE;
+	struct md_ctx c = md_of(ctx);
 	uint64_t bits = ctx->length << 3;
 	unsigned i;
 
-	ctx->block[fill++] = 0x80;
-	if (fill > SHA256_BLOCK_SIZE - LENGTH_FIELD) {
-		memset(ctx->block + fill, 0, SHA256_BLOCK_SIZE - fill);
-		compress(ctx->state, ctx->block);
-		fill = 0;
-	}
-	memset(ctx->block + fill, 0, SHA256_BLOCK_SIZE - LENGTH_FIELD - fill);
+	md_pad(&c, LENGTH_FIELD);
 	store_be32(ctx->block + SHA256_BLOCK_SIZE - 8, (uint32_t)(bits >> 32));
 	store_be32(ctx->block + SHA256_BLOCK_SIZE - 4, (uint32_t)bits);
 	compress(ctx->state, ctx->block);

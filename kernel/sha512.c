@@ -4,6 +4,7 @@
  * kept in 64 bits, so messages are limited to 2^64 - 1 bytes and the top
  * bits of the length field come from the count's top three bits.
  */
+#include "kernel/mdhash.h"
 #include "kernel/sha512.h"
 
 /* Section 4.2.3: the first 64 bits of the fractional parts of the cube
@@ -114,6 +115,16 @@ static void compress(uint64_t state[8], const uint8_t *block)
 	memzero_explicit(w, sizeof(w));
 }
 
+static void compress_block(void *state, const uint8_t *block)
+{
+	compress(state, block);
+}
+
+static struct md_ctx md_of(struct sha512_ctx *ctx)
+{
+	return (struct md_ctx){ ctx->state, ctx->block, SHA512_BLOCK_SIZE, &ctx->length, compress_block };
+}
+
 void sha512_init(struct sha512_ctx *ctx)
 {
 	memcpy(ctx->state, H0, sizeof(H0));
@@ -123,43 +134,18 @@ void sha512_init(struct sha512_ctx *ctx)
 
 void sha512_update(struct sha512_ctx *ctx, const void *data, size_t len)
 {
-	const uint8_t *p = data;
-	size_t fill = ctx->length % SHA512_BLOCK_SIZE;
+	struct md_ctx c = md_of(ctx);
 
-	if (len == 0)
-		return;
-	ctx->length += len;
-	if (fill) {
-		size_t n = MIN(len, SHA512_BLOCK_SIZE - fill);
-
-		memcpy(ctx->block + fill, p, n);
-		p += n;
-		len -= n;
-		if (fill + n < SHA512_BLOCK_SIZE)
-			return;
-		compress(ctx->state, ctx->block);
-	}
-	for (; len >= SHA512_BLOCK_SIZE; len -= SHA512_BLOCK_SIZE) {
-		compress(ctx->state, p);
-		p += SHA512_BLOCK_SIZE;
-	}
-	if (len)
-		memcpy(ctx->block, p, len);
+	md_update(&c, data, len);
 }
 
 /* Section 5.1.2: a 1 bit, zeros, then the 128-bit message length in bits. */
 void sha512_final(struct sha512_ctx *ctx, uint8_t out[SHA512_DIGEST_SIZE])
 {
-	size_t fill = ctx->length % SHA512_BLOCK_SIZE;
+	struct md_ctx c = md_of(ctx);
 	unsigned i;
 
-	ctx->block[fill++] = 0x80;
-	if (fill > SHA512_BLOCK_SIZE - LENGTH_FIELD) {
-		memset(ctx->block + fill, 0, SHA512_BLOCK_SIZE - fill);
-		compress(ctx->state, ctx->block);
-		fill = 0;
-	}
-	memset(ctx->block + fill, 0, SHA512_BLOCK_SIZE - LENGTH_FIELD - fill);
+	md_pad(&c, LENGTH_FIELD);
 	store_be64(ctx->block + SHA512_BLOCK_SIZE - 16, ctx->length >> 61);
 	store_be64(ctx->block + SHA512_BLOCK_SIZE - 8, ctx->length << 3);
 	compress(ctx->state, ctx->block);
