@@ -520,18 +520,22 @@ static int create_vcpus(struct domain *d, const struct boot_entry *be)
 	return 0;
 }
 
-static void mark_running(struct domain *d)
+/* Running, with vCPU 0 queued in the same step: a stop that comes as soon
+ * as `starting` is clear must find it runnable, not stopped (it would tear
+ * the domain down while this CPU still queues the vCPU). */
+static void mark_running(struct domain *d, int id)
 {
 	uint64_t flags = spin_lock_irqsave(&d->lock);
 
 	d->state = DOM_RUNNING;
-	d->id = next_id++;
+	d->id = id;
 	d->stopping = false;
 	d->reason[0] = '\0';
 	d->exit_status = -1;
 	d->start_tsc = rdtsc();
 	d->empty_bus_logged = 0;
 	d->starting = false;
+	sched_enqueue(d->vcpus[0]);
 	spin_unlock_irqrestore(&d->lock, flags);
 }
 
@@ -564,7 +568,7 @@ static void start_failed(struct domain *d, const char *why)
 static int start_claimed(struct domain *d, char *why, size_t whylen)
 {
 	struct boot_entry be;
-	int err;
+	int err, id;
 
 	vuart_reset(&d->uart);
 	d->paused_cycles = 0;
@@ -582,10 +586,10 @@ static int start_claimed(struct domain *d, char *why, size_t whylen)
 		start_failed(d, why);
 		return err;
 	}
-	mark_running(d);
-	pr_info("domain %s: started (id %d, %lu MiB, %u vCPU%s, kernel %s)\n", d->cfg.name, d->id,
+	id = __atomic_fetch_add(&next_id, 1, __ATOMIC_RELAXED);
+	pr_info("domain %s: started (id %d, %lu MiB, %u vCPU%s, kernel %s)\n", d->cfg.name, id,
 		d->cfg.memory_bytes / MiB, d->cfg.vcpus, d->cfg.vcpus == 1 ? "" : "s", d->cfg.kernel);
-	sched_enqueue(d->vcpus[0]);
+	mark_running(d, id);	/* the last touch: it may stop at once */
 	return 0;
 }
 
