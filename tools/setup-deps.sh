@@ -7,7 +7,8 @@ set -eu
 
 # Word splitting of this list is intended throughout.
 PACKAGES="gnu-efi nasm qemu-system-x86 ovmf bochs bochsbios vgabios mtools fdisk lcov
-libcmocka-dev python3-pytest python3-pexpect busybox-static gcc make binutils"
+libcmocka-dev python3-pytest python3-pexpect busybox-static gcc make binutils
+openssl"
 set -f  # no globbing while the list is split
 
 if ! command -v dpkg-query >/dev/null 2>&1; then

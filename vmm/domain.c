@@ -272,16 +272,16 @@ static void kick_off_cpu(struct vcpu *v)
 		lapic_send_ipi(cpus[v->cpu].apic_id, VEC_IPI_WAKE);
 }
 
-static bool is_active(const struct domain *d)
+bool domain_active(const struct domain *d)
 {
 	return d->state == DOM_RUNNING || d->state == DOM_PAUSED;
 }
 
 static uint64_t cpu_tsc_locked(struct domain *d)
 {
-	uint64_t tsc = is_active(d) ? 0 : d->last_cpu_tsc;
+	uint64_t tsc = domain_active(d) ? 0 : d->last_cpu_tsc;
 
-	for (uint32_t i = 0; is_active(d) && i < d->nr_vcpus; i++)
+	for (uint32_t i = 0; domain_active(d) && i < d->nr_vcpus; i++)
 		tsc += d->vcpus[i]->run_tsc;
 	return tsc;
 }
@@ -319,7 +319,7 @@ void domain_config(struct domain *d, bool inactive, struct dom_config *out)
 int domain_vcpus(struct domain *d, struct mgmt_vcpu *out, unsigned max)
 {
 	uint64_t flags = spin_lock_irqsave(&d->lock);
-	unsigned n = is_active(d) ? MIN(d->nr_vcpus, max) : 0;
+	unsigned n = domain_active(d) ? MIN(d->nr_vcpus, max) : 0;
 
 	for (unsigned i = 0; i < n; i++) {
 		const struct vcpu *v = d->vcpus[i];
@@ -334,7 +334,7 @@ void domain_exit_counts(struct domain *d, uint64_t counts[EXIT_REASON_COUNT])
 {
 	uint64_t flags = spin_lock_irqsave(&d->lock);
 
-	if (!is_active(d)) {
+	if (!domain_active(d)) {
 		memcpy(counts, d->last_exits, sizeof(d->last_exits));
 	} else {
 		memset(counts, 0, sizeof(d->last_exits));
@@ -570,6 +570,11 @@ static int start_claimed(struct domain *d, char *why, size_t whylen)
 	struct boot_entry be;
 	int err, id;
 
+	if (!vmx_caps.usable) {
+		ksnprintf(why, whylen, "this machine cannot run guests: %s", vmx_caps.reason);
+		start_failed(d, why);	/* a transient domain is gone */
+		return -E_NOTSUP;
+	}
 	vuart_reset(&d->uart);
 	d->paused_cycles = 0;
 	err = alloc_run(d);
@@ -596,12 +601,6 @@ static int start_claimed(struct domain *d, char *why, size_t whylen)
 int domain_start(struct domain *d, char *why, size_t whylen)
 {
 	why[0] = '\0';
-	if (!vmx_caps.usable) {
-		ksnprintf(why, whylen, "this machine cannot run guests: %s", vmx_caps.reason);
-		if (claim_for_start(d))
-			start_failed(d, why);	/* a transient domain is gone */
-		return -E_NOTSUP;
-	}
 	if (!claim_for_start(d)) {
 		ksnprintf(why, whylen, "domain is already active");
 		return -E_BUSY;
@@ -729,7 +728,7 @@ void domain_stop(struct domain *d, enum stop_cause cause, int64_t exit_status, c
 	bool last;
 	va_list ap;
 
-	if (!is_active(d) || d->stopping) {
+	if (!domain_active(d) || d->stopping) {
 		spin_unlock_irqrestore(&d->lock, flags);
 		return;
 	}
@@ -757,17 +756,31 @@ void domain_stop(struct domain *d, enum stop_cause cause, int64_t exit_status, c
 		teardown(d);
 }
 
-/* Wait (running guests meanwhile) until no vCPU of d is on a CPU or,
- * with `stopped`, until the run is torn down. */
-static bool wait_for_vcpus(struct domain *d, bool stopped)
+/* What the operator's requests wait for, checked under d->lock. */
+enum wait_for { WAIT_STOPPED, WAIT_OFF_CPU, WAIT_SETTLED };
+
+static bool wait_done(struct domain *d, enum wait_for what)
 {
-	uint64_t deadline = time_since_boot_ns() + DESTROY_WAIT_NS;
+	switch (what) {
+	case WAIT_STOPPED:
+		return !domain_active(d);	/* the run is torn down */
+	case WAIT_OFF_CPU:
+		return !any_vcpu_running(d);
+	default:
+		return !d->starting && !d->stopping;
+	}
+}
+
+/* Wait, running guests meanwhile, up to `ns`; false if it timed out. */
+static bool wait_for(struct domain *d, enum wait_for what, uint64_t ns)
+{
+	uint64_t deadline = time_since_boot_ns() + ns;
 	uint64_t flags;
 	bool done;
 
 	for (;;) {
 		flags = spin_lock_irqsave(&d->lock);
-		done = stopped ? !is_active(d) : !any_vcpu_running(d);
+		done = wait_done(d, what);
 		spin_unlock_irqrestore(&d->lock, flags);
 		if (done || time_since_boot_ns() >= deadline)
 			return done;
@@ -779,18 +792,15 @@ static bool wait_for_vcpus(struct domain *d, bool stopped)
  * before an operator's request looks at the state. */
 void domain_settle(struct domain *d)
 {
-	uint64_t deadline = time_since_boot_ns() + SETTLE_WAIT_NS;
-
-	while ((d->starting || d->stopping) && time_since_boot_ns() < deadline)
-		sched_idle_once();
+	wait_for(d, WAIT_SETTLED, SETTLE_WAIT_NS);
 }
 
 int domain_destroy(struct domain *d)
 {
-	if (!is_active(d))
+	if (!domain_active(d))
 		return -E_INVAL;
 	domain_stop(d, STOP_DESTROY, -1, "destroyed by the operator");
-	return wait_for_vcpus(d, true) ? 0 : -E_TIMEDOUT;
+	return wait_for(d, WAIT_STOPPED, DESTROY_WAIT_NS) ? 0 : -E_TIMEDOUT;
 }
 
 /*
@@ -815,7 +825,7 @@ int domain_suspend(struct domain *d)
 		return -E_INVAL;
 	if (!was_running)
 		return 0;
-	if (!wait_for_vcpus(d, false))
+	if (!wait_for(d, WAIT_OFF_CPU, DESTROY_WAIT_NS))
 		pr_warn("domain %s: a vCPU is still on its CPU after suspend\n", d->cfg.name);
 	flags = spin_lock_irqsave(&d->lock);
 	d->pause_tsc = rdtsc();
@@ -861,7 +871,7 @@ void domain_wake(struct domain *d)
 {
 	uint64_t flags = spin_lock_irqsave(&d->lock);
 
-	for (uint32_t i = 0; is_active(d) && !d->stopping && i < d->nr_vcpus; i++) {
+	for (uint32_t i = 0; domain_active(d) && !d->stopping && i < d->nr_vcpus; i++) {
 		struct vcpu *v = d->vcpus[i];
 
 		if (v->state == VCPU_HALTED)

@@ -265,11 +265,6 @@ static void raw_sink(void *ctx, const char *s, size_t n)
 	console_write(s, n);
 }
 
-static bool active(const struct domain *d)
-{
-	return d->state == DOM_RUNNING || d->state == DOM_PAUSED;
-}
-
 /* Pass keystrokes to the guest and its output to the terminal, raw, until
  * Ctrl-] or the end of the run. */
 static void attach(struct domain *d, uint64_t pos)
@@ -279,7 +274,7 @@ static void attach(struct domain *d, uint64_t pos)
 	for (;;) {
 		bool busy = drain(d, &pos, raw_sink, NULL);
 
-		if (!active(d)) {
+		if (!domain_active(d)) {
 			while (drain(d, &pos, raw_sink, NULL))
 				;
 			return;
@@ -311,7 +306,7 @@ static int op_console(void *ctx, const uint8_t *uuid, bool history_only, mgmt_si
 			;
 		return 0;
 	}
-	if (!active(d))
+	if (!domain_active(d))
 		return -E_INVAL;
 	attach(d, pos);
 	return 0;

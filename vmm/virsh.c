@@ -242,10 +242,6 @@ static int cmd_start(struct shell *sh, const struct shell_args *a)
 
 	if (err)
 		return err;
-	if (active(&d)) {
-		shell_error(sh, "Domain '%s' is already active", d.name);
-		return -E_BUSY;
-	}
 	err = mg(sh)->ops->start(mg(sh)->ctx, d.uuid, why, sizeof(why));
 	if (err == -E_BUSY) {
 		shell_error(sh, "Domain '%s' is already active", d.name);

@@ -149,6 +149,8 @@ void domain_stop(struct domain *d, enum stop_cause cause, int64_t exit_status,
 /* Press the virtual power button (ACPI); 'reboot' starts the domain again
  * once the guest has powered off. -E_INVAL when it is not running. */
 int domain_shutdown(struct domain *d, bool reboot);
+/* Running or paused. */
+bool domain_active(const struct domain *d);
 /* Wait (running guests) while a start or stop is under way, up to 60 s. */
 void domain_settle(struct domain *d);
 /* Stop and wait until the domain's resources are gone (the shell's destroy). */
